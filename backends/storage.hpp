@@ -1,0 +1,81 @@
+#pragma once
+// Storage: the asynchronous registry store that handlers call. One instance per event loop.
+//
+// Contract for every method:
+//  - called on the owning loop's thread;
+//  - `done` runs later on that same loop, never inside the call (no re-entrancy);
+//  - `done` runs exactly once, also on failure (Unavailable when the backend is down or late);
+//  - versions are addressed by module name and version string; "latest" and the spelling with or
+//    without a leading 'v' are resolved by the store (see registry/semver.hpp).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reactor/callback.hpp"
+#include "registry/model.hpp"
+#include "registry/result.hpp"
+
+namespace spoke {
+
+class EventLoop;
+class WorkerPool;
+
+template <class T>
+using Completion = Callback<void(Result<T>)>;
+
+// Health of a storage dependency, for /health/ready.
+struct StorageCheck {
+    std::string name;  // "storage", "postgres_primary", ...
+    bool up = false;
+    int64_t latency_ms = 0;
+    std::string error;  // short, no secrets or paths
+};
+
+class Storage {
+public:
+    virtual ~Storage() = default;
+
+    // ModuleExists if the name is taken. created_at/updated_at are set by the store.
+    virtual void create_module(std::string name, std::string description,
+                               Completion<Module> done) = 0;
+    virtual void get_module(std::string name, Completion<Module> done) = 0;
+    virtual void list_modules(ModuleQuery query, Completion<ModulePage> done) = 0;
+
+    // Newest first by semver precedence. NotFound if the module does not exist.
+    virtual void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) = 0;
+    // One version with contents. NotFound names what is missing (module or version).
+    virtual void get_version(std::string module, std::string version,
+                             Completion<VersionSnapshotPtr> done) = 0;
+
+    // The transitive closure of `roots` (each may say "latest"), dependency-first: every record
+    // comes after all of its own dependencies; roots appear too. UnknownDependency names the
+    // first ref that does not exist.
+    virtual void dependency_closure(std::vector<VersionRef> roots,
+                                    Completion<std::vector<VersionRecord>> done) = 0;
+    // Contents of exact versions, in the order given. NotFound if any is missing.
+    virtual void load_versions(std::vector<VersionRef> refs,
+                               Completion<std::vector<VersionSnapshotPtr>> done) = 0;
+
+    // Atomically store a new version. Exactly one of several concurrent pushes of one version
+    // wins. The same version already stored: Identical if its digest equals the draft's,
+    // else VersionExists. NotFound if the module does not exist.
+    virtual void put_version(VersionDraft draft, Completion<PutVersionResult> done) = 0;
+
+    // Versions whose direct dependencies include `ref`, sorted by module then semver.
+    virtual void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) = 0;
+
+    // Probes for readiness (one entry per dependency of this backend).
+    virtual void check_health(Completion<std::vector<StorageCheck>> done) = 0;
+};
+
+// Process-wide backend state (indexes, pools' configuration); hands out per-loop Storage.
+class StorageBackend {
+public:
+    virtual ~StorageBackend() = default;
+    virtual std::string name() const = 0;
+    // Per-loop adapter; lives on `loop`, may use `pool` for blocking work. Both outlive it.
+    virtual std::unique_ptr<Storage> attach(EventLoop& loop, WorkerPool& pool) = 0;
+};
+
+}  // namespace spoke

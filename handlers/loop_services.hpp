@@ -1,0 +1,33 @@
+#pragma once
+// LoopServices: what the API handlers of one event loop may use. Owned by the server's per-loop
+// state; outlives every handler call and every completion on that loop.
+
+#include <chrono>
+
+#include "registry/push_request.hpp"
+
+namespace spoke {
+
+class EventLoop;
+class WorkerPool;
+class Storage;
+class ResponseCache;
+
+// Handler settings taken from the configuration at start-up.
+struct HandlerSettings {
+    PushLimits limits;
+};
+
+struct LoopServices {
+    EventLoop& loop;
+    WorkerPool& pool;       // process-wide; for compiling .proto files
+    Storage& storage;       // this loop's storage adapter
+    ResponseCache& cache;   // process-wide cache of rendered immutable responses
+    const HandlerSettings& settings;
+};
+
+class Router;
+// Registers every API route of the contract that is implemented (handlers/*.cpp).
+void register_api_routes(Router& router, LoopServices& services);
+
+}  // namespace spoke

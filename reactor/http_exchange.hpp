@@ -1,0 +1,100 @@
+#pragma once
+// HttpExchange: one HTTP request and its single reply. Handlers see only this, never event2/http.h.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct evhttp_request;
+
+namespace spoke {
+
+class EventLoop;
+class HttpServer;
+
+enum class HttpMethod { Get, Head, Post, Put, Delete, Patch, Options, Other };
+std::string_view method_name(HttpMethod m);
+
+// A response header to send.
+struct HttpHeader {
+    std::string name;
+    std::string value;
+};
+
+class HttpExchange {
+public:
+    HttpExchange(HttpServer& server, evhttp_request* req, uint64_t id);
+    ~HttpExchange();
+    HttpExchange(const HttpExchange&) = delete;
+    HttpExchange& operator=(const HttpExchange&) = delete;
+
+    uint64_t id() const { return id_; }
+    EventLoop& loop() const;
+
+    HttpMethod method() const { return method_; }
+    // Path without the query, still percent-encoded (the router decodes each segment).
+    const std::string& path() const { return path_; }
+    // Decoded query parameter (first occurrence), if present.
+    std::optional<std::string> query(std::string_view key) const;
+    // Request header (case-insensitive name).
+    std::optional<std::string_view> header(std::string_view name) const;
+    // Whole request body (libevent buffers it up to SPOKE_MAX_BODY).
+    std::string_view body() const;
+    const std::string& request_id() const { return request_id_; }
+    const std::string& peer_address() const { return peer_; }
+
+    // Name of the matched route (e.g. "GET /modules/{name}"), for metrics and logs.
+    void set_route(std::string_view route) { route_ = route; }
+    std::string_view route() const { return route_; }
+
+    // Headers to send with the reply (added before reply()).
+    void add_header(std::string name, std::string value);
+
+    // Send the reply. Exactly one reply per exchange; later calls are ignored (and logged).
+    void reply(int status, std::string_view content_type, std::string body);
+    // Zero-copy variant for cached immutable bodies: `body` stays alive until the bytes are sent.
+    void reply_shared(int status, std::string_view content_type,
+                      std::shared_ptr<const std::string> body);
+    bool replied() const { return replied_; }
+
+    int64_t started_ns() const { return started_ns_; }
+
+private:
+    friend class HttpServer;
+    void send(int status, std::string_view content_type, size_t body_size,
+              const std::function<void(struct evbuffer*)>& fill);
+
+    HttpServer& server_;
+    evhttp_request* req_;  // owned by libevent until evhttp_send_reply
+    uint64_t id_;
+    HttpMethod method_ = HttpMethod::Other;
+    std::string path_;
+    std::string raw_query_;
+    std::string request_id_;
+    std::string peer_;
+    std::string_view route_ = "unmatched";
+    mutable std::optional<std::string> body_;  // pulled up lazily from the evbuffer
+    std::vector<HttpHeader> headers_;
+    bool replied_ = false;
+    int64_t started_ns_ = 0;
+};
+
+// A reference to an exchange that may have finished: completions hold this, never a pointer.
+class ExchangeHandle {
+public:
+    ExchangeHandle() = default;
+    ExchangeHandle(HttpServer* server, uint64_t id) : server_(server), id_(id) {}
+    // The live exchange, or nullptr if it already replied (deadline, shutdown) and was freed.
+    HttpExchange* get() const;
+
+private:
+    HttpServer* server_ = nullptr;
+    uint64_t id_ = 0;
+};
+
+}  // namespace spoke

@@ -1,0 +1,57 @@
+#pragma once
+// Router: maps method + path pattern to a handler; extracts and percent-decodes path parameters.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "reactor/http_exchange.hpp"
+
+namespace spoke {
+
+// Decoded path parameters of a matched route, by name.
+class RouteParams {
+public:
+    void set(std::string_view name, std::string value) { items_.emplace_back(name, std::move(value)); }
+    // Empty string when absent (patterns guarantee presence of their own parameters).
+    const std::string& get(std::string_view name) const;
+
+private:
+    std::vector<std::pair<std::string_view, std::string>> items_;
+};
+
+using RouteHandler = std::function<void(HttpExchange&, const RouteParams&)>;
+
+class Router {
+public:
+    // Pattern segments: literal, "{name}" (one segment), or a final "{name...}" (the rest,
+    // '/'-joined). `name` must be a string literal or otherwise outlive the router.
+    void add(HttpMethod method, std::string_view pattern, RouteHandler handler);
+
+    struct Match {
+        const RouteHandler* handler = nullptr;  // null: no route
+        std::string_view route;                 // "GET /modules/{name}"
+        RouteParams params;
+        std::string allow;      // set when the path matched but the method did not ("GET, POST")
+        bool bad_encoding = false;  // a segment had invalid percent-encoding or decoded to NUL
+    };
+    Match match(HttpMethod method, std::string_view raw_path) const;
+
+private:
+    struct Route {
+        HttpMethod method;
+        std::string name;                   // "GET /modules/{name}"
+        std::vector<std::string> segments;  // pattern segments
+        bool tail = false;                  // last segment is "{x...}"
+        RouteHandler handler;
+    };
+    std::vector<Route> routes_;
+};
+
+// Percent-decodes one path segment; nullopt on bad escapes or a decoded NUL.
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace spoke

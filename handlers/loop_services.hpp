@@ -20,9 +20,9 @@ struct HandlerSettings {
 
 struct LoopServices {
     EventLoop& loop;
-    WorkerPool& pool;       // process-wide; for compiling .proto files
-    Storage& storage;       // this loop's storage adapter
-    ResponseCache& cache;   // process-wide cache of rendered immutable responses
+    WorkerPool& pool;      // process-wide; for compiling .proto files
+    Storage& storage;      // this loop's storage adapter
+    ResponseCache& cache;  // process-wide cache of rendered immutable responses
     const HandlerSettings& settings;
 };
 

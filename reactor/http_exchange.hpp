@@ -11,11 +11,13 @@
 #include <vector>
 
 struct evhttp_request;
+struct evbuffer;
 
 namespace spoke {
 
 class EventLoop;
 class HttpServer;
+class ExchangeHandle;
 
 enum class HttpMethod { Get, Head, Post, Put, Delete, Patch, Options, Other };
 std::string_view method_name(HttpMethod m);
@@ -35,6 +37,8 @@ public:
 
     uint64_t id() const { return id_; }
     EventLoop& loop() const;
+    // A handle for completions to find this exchange later (defined below ExchangeHandle).
+    ExchangeHandle handle() const;
 
     HttpMethod method() const { return method_; }
     // Path without the query, still percent-encoded (the router decodes each segment).
@@ -47,6 +51,8 @@ public:
     std::string_view body() const;
     const std::string& request_id() const { return request_id_; }
     const std::string& peer_address() const { return peer_; }
+    // W3C trace context as received (empty if none), for the logs.
+    const std::string& traceparent() const { return traceparent_; }
 
     // Name of the matched route (e.g. "GET /modules/{name}"), for metrics and logs.
     void set_route(std::string_view route) { route_ = route; }
@@ -67,7 +73,7 @@ public:
 private:
     friend class HttpServer;
     void send(int status, std::string_view content_type, size_t body_size,
-              const std::function<void(struct evbuffer*)>& fill);
+              const std::function<void(::evbuffer*)>& fill);
 
     HttpServer& server_;
     evhttp_request* req_;  // owned by libevent until evhttp_send_reply
@@ -77,8 +83,8 @@ private:
     std::string raw_query_;
     std::string request_id_;
     std::string peer_;
+    std::string traceparent_;
     std::string_view route_ = "unmatched";
-    mutable std::optional<std::string> body_;  // pulled up lazily from the evbuffer
     std::vector<HttpHeader> headers_;
     bool replied_ = false;
     int64_t started_ns_ = 0;
@@ -96,5 +102,7 @@ private:
     HttpServer* server_ = nullptr;
     uint64_t id_ = 0;
 };
+
+inline ExchangeHandle HttpExchange::handle() const { return ExchangeHandle(&server_, id_); }
 
 }  // namespace spoke

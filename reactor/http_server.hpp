@@ -2,6 +2,7 @@
 // HttpServer: one evhttp instance on one loop, serving its listener share through a Router.
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,7 +49,8 @@ public:
     void set_draining() { draining_ = true; }
     bool draining() const { return draining_; }
 
-    size_t inflight() const { return live_.size(); }
+    // Requests accepted and not yet freed; readable from any thread (drain, metrics).
+    size_t inflight() const { return live_count_.load(std::memory_order_relaxed); }
     EventLoop& loop() const { return loop_; }
     HttpExchange* find(uint64_t id) const;
 
@@ -71,6 +73,7 @@ private:
         std::unique_ptr<Timer> deadline;
     };
     std::unordered_map<uint64_t, Live> live_;
+    std::atomic<size_t> live_count_{0};
 };
 
 }  // namespace spoke

@@ -40,6 +40,15 @@ public:
     };
     Match match(HttpMethod method, std::string_view raw_path) const;
 
+    // Handlers for what matches no route; they receive the Match's `allow` as param "allow".
+    void set_fallbacks(RouteHandler not_found, RouteHandler method_not_allowed,
+                       RouteHandler bad_path);
+    const RouteHandler& not_found() const { return not_found_; }
+    const RouteHandler& method_not_allowed() const { return method_not_allowed_; }
+    const RouteHandler& bad_path() const { return bad_path_; }
+    // "GET /modules/{name}", ... in registration order.
+    std::vector<std::string> route_names() const;
+
 private:
     struct Route {
         HttpMethod method;
@@ -49,6 +58,9 @@ private:
         RouteHandler handler;
     };
     std::vector<Route> routes_;
+    RouteHandler not_found_;
+    RouteHandler method_not_allowed_;
+    RouteHandler bad_path_;
 };
 
 // Percent-decodes one path segment; nullopt on bad escapes or a decoded NUL.

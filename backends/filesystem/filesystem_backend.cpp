@@ -1,0 +1,19 @@
+#include "backends/filesystem/filesystem_backend.hpp"
+
+#include "backends/filesystem/filesystem_storage.hpp"
+
+namespace spoke {
+
+std::unique_ptr<Storage> FilesystemBackend::attach(EventLoop& loop, WorkerPool& pool) {
+    return std::make_unique<FilesystemStorage>(*store_, loop, pool);
+}
+
+Result<std::unique_ptr<StorageBackend>> open_filesystem_backend(std::string root,
+                                                                size_t cache_bytes) {
+    auto store = FilesystemStore::open(std::move(root), cache_bytes);
+    if (!store) return std::move(store).error();
+    return std::unique_ptr<StorageBackend>(
+        std::make_unique<FilesystemBackend>(std::move(store).value()));
+}
+
+}  // namespace spoke

@@ -1,0 +1,139 @@
+#include "backends/filesystem/filesystem_storage.hpp"
+
+#include <exception>
+
+#include "reactor/event_loop.hpp"
+#include "reactor/worker_pool.hpp"
+
+namespace spoke {
+namespace {
+
+// Library code may throw (bad_alloc, filesystem_error); nothing crosses into the reactor.
+template <class T, class F>
+Result<T> guarded(F&& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        return Error::internal(std::string("storage failure: ") + e.what());
+    } catch (...) {
+        return Error::internal("storage failure");
+    }
+}
+
+}  // namespace
+
+template <class T>
+void FilesystemStorage::complete_later(Completion<T> done, Result<T> result) {
+    loop_.defer([done = std::move(done), result = std::move(result)]() mutable {
+        done(std::move(result));
+    });
+}
+
+template <class T>
+void FilesystemStorage::on_pool(Callback<Result<T>()> work, Completion<T> done) {
+    // Captures only what outlives the job: never `this`, which may go first.
+    pool_.run<Result<T>>(
+        loop_, [work = std::move(work)]() mutable { return guarded<T>([&] { return work(); }); },
+        std::move(done));
+}
+
+void FilesystemStorage::create_module(std::string name, std::string description,
+                                      Completion<Module> done) {
+    FilesystemStore* store = &store_;
+    on_pool<Module>(
+        [store, name = std::move(name), description = std::move(description)] {
+            return store->create_module(name, description);
+        },
+        std::move(done));
+}
+
+void FilesystemStorage::get_module(std::string name, Completion<Module> done) {
+    complete_later(std::move(done), guarded<Module>([&] { return store_.get_module(name); }));
+}
+
+void FilesystemStorage::list_modules(ModuleQuery query, Completion<ModulePage> done) {
+    complete_later(std::move(done), guarded<ModulePage>([&]() -> Result<ModulePage> {
+                       return store_.list_modules(query);
+                   }));
+}
+
+void FilesystemStorage::list_versions(std::string module,
+                                      Completion<std::vector<VersionRecord>> done) {
+    complete_later(std::move(done), guarded<std::vector<VersionRecord>>(
+                                        [&] { return store_.list_versions(module); }));
+}
+
+void FilesystemStorage::get_version(std::string module, std::string version,
+                                    Completion<VersionSnapshotPtr> done) {
+    auto cached =
+        guarded<VersionSnapshotPtr>([&] { return store_.cached_version(module, version); });
+    if (!cached || *cached) {
+        complete_later(std::move(done), std::move(cached));
+        return;
+    }
+    FilesystemStore* store = &store_;
+    on_pool<VersionSnapshotPtr>(
+        [store, module = std::move(module), version = std::move(version)] {
+            return store->get_version(module, version);
+        },
+        std::move(done));
+}
+
+void FilesystemStorage::dependency_closure(std::vector<VersionRef> roots,
+                                           Completion<std::vector<VersionRecord>> done) {
+    complete_later(std::move(done), guarded<std::vector<VersionRecord>>(
+                                        [&] { return store_.dependency_closure(roots); }));
+}
+
+void FilesystemStorage::load_versions(std::vector<VersionRef> refs,
+                                      Completion<std::vector<VersionSnapshotPtr>> done) {
+    using Snapshots = std::vector<VersionSnapshotPtr>;
+    // All cached (the common case for hot dependencies): no trip to the pool.
+    auto cached = guarded<Snapshots>([&]() -> Result<Snapshots> {
+        Snapshots out;
+        out.reserve(refs.size());
+        for (const auto& ref : refs) {
+            auto hit = store_.cached_version(ref.module, ref.version);
+            if (!hit) return std::move(hit).error();
+            if (!*hit) return Snapshots{};
+            out.push_back(std::move(hit).value());
+        }
+        return out;
+    });
+    if (!cached || cached->size() == refs.size()) {
+        complete_later(std::move(done), std::move(cached));
+        return;
+    }
+    FilesystemStore* store = &store_;
+    on_pool<Snapshots>([store, refs = std::move(refs)] { return store->load_versions(refs); },
+                       std::move(done));
+}
+
+void FilesystemStorage::put_version(VersionDraft draft, Completion<PutVersionResult> done) {
+    FilesystemStore* store = &store_;
+    on_pool<PutVersionResult>(
+        [store, draft = std::move(draft)] { return store->put_version(draft); }, std::move(done));
+}
+
+void FilesystemStorage::list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) {
+    complete_later(std::move(done),
+                   guarded<std::vector<VersionRef>>([&] { return store_.list_dependents(ref); }));
+}
+
+void FilesystemStorage::check_health(Completion<std::vector<StorageCheck>> done) {
+    FilesystemStore* store = &store_;
+    const int64_t started = monotonic_ms();
+    on_pool<std::vector<StorageCheck>>(
+        [store, started]() -> Result<std::vector<StorageCheck>> {
+            Status probe = store->probe();
+            StorageCheck check;
+            check.name = "storage";
+            check.up = probe.ok();
+            check.latency_ms = monotonic_ms() - started;
+            if (!probe) check.error = probe.error().message;
+            return std::vector<StorageCheck>{std::move(check)};
+        },
+        std::move(done));
+}
+
+}  // namespace spoke

@@ -1,0 +1,41 @@
+#pragma once
+// FilesystemStorage: one event loop's asynchronous Storage over the shared FilesystemStore.
+// Index reads answer from memory on a later loop iteration; disk work runs on the WorkerPool.
+
+#include "backends/filesystem/filesystem_store.hpp"
+#include "backends/storage.hpp"
+
+namespace spoke {
+
+class FilesystemStorage final : public Storage {
+  public:
+    // `store`, `loop` and `pool` outlive this adapter and every job it started.
+    FilesystemStorage(FilesystemStore& store, EventLoop& loop, WorkerPool& pool)
+        : store_(store), loop_(loop), pool_(pool) {}
+
+    void create_module(std::string name, std::string description, Completion<Module> done) override;
+    void get_module(std::string name, Completion<Module> done) override;
+    void list_modules(ModuleQuery query, Completion<ModulePage> done) override;
+    void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) override;
+    void get_version(std::string module, std::string version,
+                     Completion<VersionSnapshotPtr> done) override;
+    void dependency_closure(std::vector<VersionRef> roots,
+                            Completion<std::vector<VersionRecord>> done) override;
+    void load_versions(std::vector<VersionRef> refs,
+                       Completion<std::vector<VersionSnapshotPtr>> done) override;
+    void put_version(VersionDraft draft, Completion<PutVersionResult> done) override;
+    void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) override;
+    void check_health(Completion<std::vector<StorageCheck>> done) override;
+
+  private:
+    template <class T>
+    void complete_later(Completion<T> done, Result<T> result);
+    template <class T>
+    void on_pool(Callback<Result<T>()> work, Completion<T> done);
+
+    FilesystemStore& store_;
+    EventLoop& loop_;
+    WorkerPool& pool_;
+};
+
+}  // namespace spoke

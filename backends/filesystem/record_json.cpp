@@ -1,0 +1,167 @@
+#include "backends/filesystem/record_json.hpp"
+
+#include <jansson.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace spoke::fsjson {
+namespace {
+
+struct JsonDeleter {
+    void operator()(json_t* j) const { json_decref(j); }
+};
+using JsonPtr = std::unique_ptr<json_t, JsonDeleter>;
+
+struct FreeDeleter {
+    void operator()(char* p) const { std::free(p); }
+};
+
+Error bad(std::string what) {
+    return Error::internal("stored record is malformed: " + what);
+}
+
+// Adds `value` under `key`; false if jansson refused it (invalid UTF-8 or out of memory).
+bool set(json_t* obj, const char* key, json_t* value) {
+    return value != nullptr && json_object_set_new(obj, key, value) == 0;
+}
+
+bool set_string(json_t* obj, const char* key, const std::string& s) {
+    return set(obj, key, json_stringn(s.data(), s.size()));
+}
+
+Result<std::string> dump(json_t* root) {
+    std::unique_ptr<char, FreeDeleter> text(json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS));
+    if (!text) return Error::internal("could not serialize a stored record");
+    return std::string(text.get());
+}
+
+Result<JsonPtr> parse_object(std::string_view text) {
+    json_error_t err;
+    JsonPtr root(json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES, &err));
+    if (!root) return bad(std::string("not JSON (") + err.text + ")");
+    if (!json_is_object(root.get())) return bad("not an object");
+    return root;
+}
+
+bool get_string(json_t* obj, const char* key, std::string& out) {
+    json_t* v = json_object_get(obj, key);
+    if (!json_is_string(v)) return false;
+    out.assign(json_string_value(v), json_string_length(v));
+    return true;
+}
+
+bool get_int(json_t* obj, const char* key, int64_t& out) {
+    json_t* v = json_object_get(obj, key);
+    if (!json_is_integer(v)) return false;
+    out = static_cast<int64_t>(json_integer_value(v));
+    return true;
+}
+
+// Missing or null source fields read as empty.
+bool get_optional_string(json_t* obj, const char* key, std::string& out) {
+    json_t* v = json_object_get(obj, key);
+    if (v == nullptr || json_is_null(v)) return true;
+    return get_string(obj, key, out);
+}
+
+}  // namespace
+
+Result<std::string> encode_module(const Module& module) {
+    JsonPtr root(json_object());
+    if (!root || !set_string(root.get(), "name", module.name) ||
+        !set_string(root.get(), "description", module.description) ||
+        !set(root.get(), "created_at", json_integer(module.created_at)) ||
+        !set(root.get(), "updated_at", json_integer(module.updated_at))) {
+        return Error::internal("could not serialize a module record");
+    }
+    return dump(root.get());
+}
+
+Result<Module> decode_module(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    json_t* obj = root->get();
+    Module m;
+    if (!get_string(obj, "name", m.name)) return bad("name");
+    if (!get_optional_string(obj, "description", m.description)) return bad("description");
+    if (!get_int(obj, "created_at", m.created_at)) return bad("created_at");
+    if (!get_int(obj, "updated_at", m.updated_at)) m.updated_at = m.created_at;
+    return m;
+}
+
+Result<std::string> encode_version(const VersionRecord& r) {
+    JsonPtr root(json_object());
+    JsonPtr deps(json_array());
+    JsonPtr source(json_object());
+    JsonPtr files(json_array());
+    if (!root || !deps || !source || !files) return Error::internal("out of memory");
+    bool ok = set_string(root.get(), "module_name", r.module_name) &&
+              set_string(root.get(), "version", r.version) &&
+              set_string(root.get(), "digest", r.digest) &&
+              set(root.get(), "created_at", json_integer(r.created_at));
+    for (const auto& d : r.dependencies) {
+        ok = ok && json_array_append_new(deps.get(), json_stringn(d.data(), d.size())) == 0;
+    }
+    ok = ok && set_string(source.get(), "repository", r.source_info.repository) &&
+         set_string(source.get(), "commit_sha", r.source_info.commit_sha) &&
+         set_string(source.get(), "branch", r.source_info.branch);
+    for (const auto& f : r.files) {
+        JsonPtr entry(json_object());
+        ok = ok && entry && set_string(entry.get(), "path", f.path) &&
+             set_string(entry.get(), "sha256", f.sha256) &&
+             set(entry.get(), "size", json_integer(static_cast<json_int_t>(f.size))) &&
+             json_array_append(files.get(), entry.get()) == 0;
+    }
+    ok = ok && json_object_set(root.get(), "dependencies", deps.get()) == 0 &&
+         json_object_set(root.get(), "source_info", source.get()) == 0 &&
+         json_object_set(root.get(), "files", files.get()) == 0;
+    if (!ok) return Error::internal("could not serialize a version record");
+    return dump(root.get());
+}
+
+Result<VersionRecord> decode_version(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    json_t* obj = root->get();
+    VersionRecord r;
+    if (!get_string(obj, "module_name", r.module_name)) return bad("module_name");
+    if (!get_string(obj, "version", r.version)) return bad("version");
+    if (!get_string(obj, "digest", r.digest)) return bad("digest");
+    if (!get_int(obj, "created_at", r.created_at)) return bad("created_at");
+
+    json_t* deps = json_object_get(obj, "dependencies");
+    if (!json_is_array(deps)) return bad("dependencies");
+    size_t i;
+    json_t* v;
+    json_array_foreach(deps, i, v) {
+        if (!json_is_string(v)) return bad("dependencies");
+        r.dependencies.emplace_back(json_string_value(v), json_string_length(v));
+    }
+
+    json_t* source = json_object_get(obj, "source_info");
+    if (source != nullptr && !json_is_null(source)) {
+        if (!json_is_object(source) ||
+            !get_optional_string(source, "repository", r.source_info.repository) ||
+            !get_optional_string(source, "commit_sha", r.source_info.commit_sha) ||
+            !get_optional_string(source, "branch", r.source_info.branch)) {
+            return bad("source_info");
+        }
+    }
+
+    json_t* files = json_object_get(obj, "files");
+    if (!json_is_array(files)) return bad("files");
+    json_array_foreach(files, i, v) {
+        FileEntry f;
+        int64_t size = 0;
+        if (!json_is_object(v) || !get_string(v, "path", f.path) ||
+            !get_string(v, "sha256", f.sha256) || !get_int(v, "size", size) || size < 0) {
+            return bad("files");
+        }
+        f.size = static_cast<uint64_t>(size);
+        r.files.push_back(std::move(f));
+    }
+    return r;
+}
+
+}  // namespace spoke::fsjson

@@ -1,0 +1,68 @@
+#pragma once
+// JSON encoding of the domain model for the API, and decoding of request bodies (jansson).
+
+#include <jansson.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry/model.hpp"
+#include "registry/push_request.hpp"
+#include "registry/result.hpp"
+
+namespace spoke {
+
+// JsonDeleter: drops one jansson reference.
+struct JsonDeleter {
+    void operator()(json_t* j) const { json_decref(j); }
+};
+// JsonPtr: an owned jansson value.
+using JsonPtr = std::unique_ptr<json_t, JsonDeleter>;
+
+// RFC 3339 UTC with milliseconds: "2026-11-21T19:33:49.123Z".
+std::string format_timestamp(TimestampMs ms);
+// Parses what format_timestamp writes (the 'Z' form, milliseconds optional).
+std::optional<TimestampMs> parse_timestamp(std::string_view text);
+
+// A JSON string from arbitrary bytes: invalid UTF-8 becomes U+FFFD, so it never fails.
+JsonPtr json_text(std::string_view s);
+// Compact serialization (never fails for values built here).
+std::string dump_json(const json_t* value);
+
+// ---- Encoding ----
+JsonPtr module_to_json(const Module& module);
+JsonPtr version_summary_to_json(const VersionRecord& record);
+// VersionSummary with `content` in every file entry.
+JsonPtr version_to_json(const VersionSnapshot& snapshot);
+JsonPtr diagnostic_to_json(const ProtoDiagnostic& d);
+JsonPtr diagnostics_to_json(const std::vector<ProtoDiagnostic>& list);
+
+// ---- Decoding ----
+// Parses a request body that must be a JSON object. BadRequest with jansson's line and column.
+Result<JsonPtr> parse_json_object(std::string_view body);
+
+// Body of POST /modules.
+struct CreateModuleRequest {
+    std::string name;
+    std::string description;
+};
+Result<CreateModuleRequest> decode_create_module(const json_t* body);
+
+// Body of POST /modules/{name}/versions; `module` comes from the path.
+Result<PushRequest> decode_push_request(const json_t* body, std::string module);
+
+// Body of POST /validate: `{files, dependencies?}` or `{content}` (one file, "schema.proto").
+struct ValidateRequest {
+    std::vector<ProtoFile> files;
+    std::vector<std::string> dependencies;
+};
+Result<ValidateRequest> decode_validate_request(const json_t* body);
+
+// Inverses of the encoders, for clients and tests.
+Result<Module> module_from_json(const json_t* value);
+Result<VersionRecord> version_summary_from_json(const json_t* value);
+
+}  // namespace spoke

@@ -1,0 +1,1 @@
+#include "handlers/loop_services.hpp"

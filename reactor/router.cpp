@@ -1,0 +1,150 @@
+#include "reactor/router.hpp"
+
+#include <cassert>
+
+namespace spoke {
+
+namespace {
+
+// Splits "/a/b/c" into {"a","b","c"}; a trailing slash yields an empty last segment.
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> out;
+    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    size_t start = 0;
+    for (;;) {
+        size_t slash = path.find('/', start);
+        if (slash == std::string_view::npos) {
+            out.push_back(path.substr(start));
+            return out;
+        }
+        out.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+}
+
+bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::string_view method_name(HttpMethod m) {
+    switch (m) {
+        case HttpMethod::Get: return "GET";
+        case HttpMethod::Head: return "HEAD";
+        case HttpMethod::Post: return "POST";
+        case HttpMethod::Put: return "PUT";
+        case HttpMethod::Delete: return "DELETE";
+        case HttpMethod::Patch: return "PATCH";
+        case HttpMethod::Options: return "OPTIONS";
+        case HttpMethod::Other: return "OTHER";
+    }
+    return "OTHER";
+}
+
+const std::string& RouteParams::get(std::string_view name) const {
+    static const std::string kEmpty;
+    for (const auto& [k, v] : items_)
+        if (k == name) return v;
+    return kEmpty;
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size()) return std::nullopt;
+            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') return std::nullopt;
+        out.push_back(c);
+    }
+    return out;
+}
+
+void Router::add(HttpMethod method, std::string_view pattern, RouteHandler handler) {
+    Route r;
+    r.method = method;
+    r.name = std::string(method_name(method)) + " " + std::string(pattern);
+    for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
+    assert(!r.segments.empty());
+    const std::string& last = r.segments.back();
+    r.tail = last.size() > 5 && last.ends_with("...}");
+    r.handler = std::move(handler);
+    routes_.push_back(std::move(r));
+}
+
+std::vector<std::string> Router::route_names() const {
+    std::vector<std::string> names;
+    for (const auto& r : routes_) names.push_back(r.name);
+    return names;
+}
+
+void Router::set_fallbacks(RouteHandler not_found, RouteHandler method_not_allowed,
+                           RouteHandler bad_path) {
+    not_found_ = std::move(not_found);
+    method_not_allowed_ = std::move(method_not_allowed);
+    bad_path_ = std::move(bad_path);
+}
+
+Router::Match Router::match(HttpMethod method, std::string_view raw_path) const {
+    Match result;
+    const auto segs = split_path(raw_path);
+    // HEAD is served by GET routes (libevent drops the body).
+    const HttpMethod wanted = method == HttpMethod::Head ? HttpMethod::Get : method;
+    for (const Route& r : routes_) {
+        const size_t fixed = r.tail ? r.segments.size() - 1 : r.segments.size();
+        if (r.tail ? segs.size() <= fixed : segs.size() != fixed) continue;
+        bool ok = true;
+        for (size_t i = 0; i < fixed && ok; ++i) {
+            ok = is_param(r.segments[i]) ? !segs[i].empty() : segs[i] == r.segments[i];
+        }
+        if (!ok) continue;
+        if (r.method != wanted) {
+            if (!result.allow.empty()) result.allow += ", ";
+            result.allow += method_name(r.method);
+            continue;
+        }
+        Match m;
+        m.route = r.name;
+        m.handler = &r.handler;
+        for (size_t i = 0; i < fixed; ++i) {
+            if (!is_param(r.segments[i])) continue;
+            auto decoded = percent_decode(segs[i]);
+            if (!decoded) {
+                result.bad_encoding = true;
+                return result;
+            }
+            std::string_view name(r.segments[i]);
+            m.params.set(name.substr(1, name.size() - 2), std::move(*decoded));
+        }
+        if (r.tail) {
+            std::string joined;
+            for (size_t i = fixed; i < segs.size(); ++i) {
+                auto decoded = percent_decode(segs[i]);
+                if (!decoded) {
+                    result.bad_encoding = true;
+                    return result;
+                }
+                if (i > fixed) joined.push_back('/');
+                joined += *decoded;
+            }
+            std::string_view name(r.segments.back());
+            m.params.set(name.substr(1, name.size() - 5), std::move(joined));
+        }
+        return m;
+    }
+    return result;
+}
+
+}  // namespace spoke

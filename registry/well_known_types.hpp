@@ -1,0 +1,39 @@
+#pragma once
+// WellKnownTypesDatabase: serves google/protobuf/*.proto from the compiled-in generated pool.
+
+#include <google/protobuf/descriptor_database.h>
+
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace spoke {
+
+// True for paths reserved to the well-known types; pushed files may not use them.
+bool is_reserved_proto_path(std::string_view path);
+
+// A fallback DescriptorDatabase: files come from DescriptorPool::generated_pool(), so no
+// /usr/include lookups happen at run time. One instance per compilation: it records what it
+// could not find, which (as the last resort after the source tree) are the unresolved imports.
+class WellKnownTypesDatabase : public google::protobuf::DescriptorDatabase {
+  public:
+    WellKnownTypesDatabase();
+
+    bool FindFileByName(const std::string& filename,
+                        google::protobuf::FileDescriptorProto* output) override;
+    bool FindFileContainingSymbol(const std::string&,
+                                  google::protobuf::FileDescriptorProto*) override {
+        return false;
+    }
+    bool FindFileContainingExtension(const std::string&, int,
+                                     google::protobuf::FileDescriptorProto*) override {
+        return false;
+    }
+
+    const std::set<std::string>& misses() const { return misses_; }
+
+  private:
+    std::set<std::string> misses_;
+};
+
+}  // namespace spoke

@@ -1,0 +1,120 @@
+#include "server/api_loop.hpp"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "handlers/error_response.hpp"
+#include "handlers/json_codec.hpp"
+
+namespace spoke {
+
+namespace {
+constexpr std::chrono::milliseconds kAccessLogFlushEvery{100};
+}
+
+ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
+                 ResponseCache& cache, const HandlerSettings& settings)
+    : config_(config), loop_(index), settings_(settings) {
+    storage_ = backend.attach(loop_, pool);
+    services_ = std::make_unique<LoopServices>(LoopServices{loop_, pool, *storage_, cache, settings_});
+    register_api_routes(router_, *services_);
+    router_.set_fallbacks(
+        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
+        [](HttpExchange& ex, const RouteParams& p) { reply_method_not_allowed(ex, p.get("allow")); },
+        [](HttpExchange& ex, const RouteParams&) {
+            reply_error(ex, Error::bad_request("the request path has an invalid percent-encoding"));
+        });
+    metrics_ = std::make_unique<RequestMetrics>(router_.route_names());
+
+    HttpServerOptions opts;
+    opts.max_body_bytes = config.max_body;
+    opts.io_timeout = std::chrono::duration_cast<std::chrono::seconds>(
+        std::max(config.read_timeout, config.idle_timeout));
+    opts.request_deadline = config.request_timeout;
+    http_ = std::make_unique<HttpServer>(loop_, router_, opts, this);
+
+    log_flush_timer_ = std::make_unique<Timer>(loop_, [this] {
+        access_log_.flush();
+        log_flush_timer_->arm(kAccessLogFlushEvery);
+    });
+    log_flush_timer_->arm(kAccessLogFlushEvery);
+}
+
+ApiLoop::~ApiLoop() {
+    // Order: the HTTP server (and its exchanges) before the storage they may reference.
+    http_.reset();
+    log_flush_timer_.reset();
+    access_log_.flush();
+    services_.reset();
+    storage_.reset();
+}
+
+bool ApiLoop::start(int listen_fd, std::latch& started) {
+    if (!http_->accept_on(listen_fd)) return false;
+    started_ = &started;
+    // API loops never take signals: the control thread owns them.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&thread_, nullptr, &ApiLoop::thread_main, this);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (rc != 0) {
+        std::fprintf(stderr, "pthread_create: %s\n", std::strerror(rc));
+        return false;
+    }
+    running_ = true;
+    return true;
+}
+
+void* ApiLoop::thread_main(void* arg) {
+    auto* self = static_cast<ApiLoop*>(arg);
+    self->loop_.post([self] { self->started_->count_down(); });
+    self->loop_.run();
+    return nullptr;
+}
+
+void ApiLoop::begin_drain() {
+    loop_.post([this] {
+        http_->set_draining();
+        http_->stop_accepting();
+    });
+}
+
+void ApiLoop::join() {
+    if (running_) pthread_join(thread_, nullptr);
+    running_ = false;
+}
+
+void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, int64_t duration_ns) {
+    metrics_->record(ex.route(), status, duration_ns);
+    if (!Log::enabled(LogLevel::Info)) return;
+    std::string line;
+    line.reserve(256);
+    line += "{\"ts\":\"";
+    line += format_timestamp(wall_ms());
+    line += "\",\"level\":\"info\",\"msg\":\"access\",\"request_id\":";
+    append_json_string(line, ex.request_id());
+    line += ",\"method\":\"";
+    line += method_name(ex.method());
+    line += "\",\"path\":";
+    append_json_string(line, ex.path());
+    line += ",\"route\":";
+    append_json_string(line, ex.route());
+    line += ",\"status\":" + std::to_string(status);
+    char dur[32];
+    std::snprintf(dur, sizeof dur, "%.3f", static_cast<double>(duration_ns) / 1e6);
+    line += ",\"duration_ms\":";
+    line += dur;
+    line += ",\"bytes\":" + std::to_string(body_bytes);
+    line += ",\"loop\":" + std::to_string(loop_.index());
+    if (!ex.traceparent().empty()) {
+        line += ",\"traceparent\":";
+        append_json_string(line, ex.traceparent());
+    }
+    line += "}\n";
+    access_log_.append(line);
+}
+
+}  // namespace spoke

@@ -1,0 +1,64 @@
+#pragma once
+// ApiLoop: one API event loop and everything it owns (storage adapter, router, HTTP server,
+// access log, metrics), running on its own thread from accept to last byte.
+
+#include <latch>
+#include <memory>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#include "backends/storage.hpp"
+#include "handlers/loop_services.hpp"
+#include "reactor/event_loop.hpp"
+#include "reactor/http_server.hpp"
+#include "reactor/router.hpp"
+#include "reactor/timer.hpp"
+#include "server/config.hpp"
+#include "server/log.hpp"
+#include "server/request_metrics.hpp"
+
+namespace spoke {
+
+class ApiLoop final : public ExchangeObserver {
+public:
+    // Builds everything on the calling thread; nothing runs until start().
+    ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
+            ResponseCache& cache, const HandlerSettings& settings);
+    ~ApiLoop() override;  // after join()
+
+    // Serve `listen_fd` (ownership passes) on a new thread; counts `started` down once running.
+    bool start(int listen_fd, std::latch& started);
+    // Any thread: stop accepting, answer with "Connection: close" from now on.
+    void begin_drain();
+    // Any thread: leave the loop after the current iteration.
+    void stop() { loop_.stop(); }
+    void join();
+
+    size_t inflight() const { return http_->inflight(); }
+    int64_t last_heartbeat_ms() const { return loop_.last_heartbeat_ms(); }
+    const RequestMetrics& metrics() const { return *metrics_; }
+
+    void on_reply(const HttpExchange& ex, int status, size_t body_bytes,
+                  int64_t duration_ns) override;
+
+private:
+    static void* thread_main(void* arg);
+
+    const Config& config_;
+    EventLoop loop_;
+    std::unique_ptr<Storage> storage_;
+    HandlerSettings settings_;
+    std::unique_ptr<LoopServices> services_;
+    Router router_;
+    std::unique_ptr<RequestMetrics> metrics_;
+    AccessLog access_log_;
+    std::unique_ptr<Timer> log_flush_timer_;
+    std::unique_ptr<HttpServer> http_;
+    std::latch* started_ = nullptr;
+    pthread_t thread_{};
+    bool running_ = false;
+};
+
+
+}  // namespace spoke

@@ -1,0 +1,57 @@
+#pragma once
+// Config: every SPOKE_* setting, parsed and validated at start-up (and on SIGHUP for the live ones).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spoke {
+
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+struct Config {
+    std::string host = "0.0.0.0";
+    uint16_t port = 8080;
+    uint16_t health_port = 9090;
+    unsigned threads = 0;         // 0 before defaults are applied; then the number of cores
+    unsigned worker_threads = 0;  // likewise
+    bool reuse_port = true;       // SPOKE_LISTENER=reuseport|shared
+    std::chrono::milliseconds read_timeout{15000};
+    std::chrono::milliseconds write_timeout{15000};
+    std::chrono::milliseconds idle_timeout{60000};
+    std::chrono::milliseconds shutdown_timeout{30000};
+    std::chrono::milliseconds request_timeout{15000};  // SPOKE_REQUEST_TIMEOUT: handler deadline
+    uint64_t max_body = 32ull << 20;
+    uint64_t max_file_bytes = 1ull << 20;   // SPOKE_MAX_FILE_SIZE
+    uint64_t max_files = 2000;              // SPOKE_MAX_FILES
+    std::string storage_type = "filesystem";
+    std::string filesystem_root = "./data";
+    uint64_t l1_cache_size = 64ull << 20;
+    bool cache_enabled = true;
+    LogLevel log_level = LogLevel::Info;
+    bool metrics_enabled = true;
+    std::string env_file;  // SPOKE_ENV_FILE: re-read on SIGHUP
+
+    // Settings given but not used by this build (later storage backends, auth): kept for the summary.
+    std::map<std::string, std::string> other;
+};
+
+// Reads a variable: the environment by default; tests and SIGHUP reload pass their own.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+// KEY=VALUE lines (comments, blank lines, optional quotes), overlaid on the process environment.
+EnvLookup env_file_overlay(const std::string& path, std::vector<std::string>& errors);
+
+// Parses and validates everything; `errors` gets one line per bad value ("SPOKE_PORT: ...").
+Config load_config(const EnvLookup& env, std::vector<std::string>& errors);
+
+// Parsers shared with tests: "15s", "250ms", "2m", "1h"; "32MiB", "64KiB", "1GiB", "1048576".
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+std::optional<uint64_t> parse_byte_size(const std::string& text);
+const char* log_level_name(LogLevel level);
+
+}  // namespace spoke

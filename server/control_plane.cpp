@@ -1,0 +1,266 @@
+#include "server/control_plane.hpp"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "handlers/error_response.hpp"
+#include "handlers/response_cache.hpp"
+#include "reactor/worker_pool.hpp"
+#include "server/log.hpp"
+#include "server/request_metrics.hpp"
+
+namespace spoke {
+
+namespace {
+constexpr std::string_view kJson = "application/json; charset=utf-8";
+constexpr std::chrono::milliseconds kDrainPoll{20};
+constexpr std::chrono::milliseconds kStatusEvery{5000};
+}  // namespace
+
+ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
+                           StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache)
+    : config_(config), loops_(loops), pool_(pool), cache_(cache), loop_(static_cast<unsigned>(loops.size())) {
+    storage_ = backend.attach(loop_, pool);
+    router_.add(HttpMethod::Get, "/health/live", [this](HttpExchange& ex, const RouteParams&) { handle_live(ex); });
+    router_.add(HttpMethod::Get, "/health/ready", [this](HttpExchange& ex, const RouteParams&) { handle_ready(ex); });
+    router_.add(HttpMethod::Get, "/metrics", [this](HttpExchange& ex, const RouteParams&) { handle_metrics(ex); });
+    router_.set_fallbacks(
+        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
+        [](HttpExchange& ex, const RouteParams& p) { reply_method_not_allowed(ex, p.get("allow")); },
+        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); });
+    HttpServerOptions opts;
+    opts.max_body_bytes = 64 * 1024;
+    opts.request_deadline = std::chrono::milliseconds(5000);
+    health_ = std::make_unique<HttpServer>(loop_, router_, opts, nullptr);
+
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        event* ev = evsignal_new(loop_.base(), sig, &ControlPlane::on_signal, this);
+        evsignal_add(ev, nullptr);
+        signal_events_.push_back(ev);
+    }
+    watchdog_timer_ = std::make_unique<Timer>(loop_, [this] { watchdog_tick(); });
+    drain_timer_ = std::make_unique<Timer>(loop_, [this] { check_drained(); });
+}
+
+ControlPlane::~ControlPlane() {
+    for (event* ev : signal_events_) event_free(ev);
+    health_.reset();
+    storage_.reset();
+}
+
+bool ControlPlane::serve_health(int fd) { return health_->accept_on(fd); }
+
+int ControlPlane::run() {
+    notifier_.ready(status_line());
+    Log::write(LogLevel::Info, "ready", {{"loops", static_cast<int64_t>(loops_.size())},
+                                         {"port", static_cast<int64_t>(config_.port)},
+                                         {"health_port", static_cast<int64_t>(config_.health_port)}});
+    watchdog_tick();
+    loop_.run();
+    return exit_code_;
+}
+
+std::string ControlPlane::status_line() const {
+    size_t inflight = 0;
+    for (const auto& l : loops_) inflight += l->inflight();
+    std::string s = state_ == State::Running ? "serving" : "draining";
+    s += ": " + std::to_string(loops_.size()) + " loops, " + std::to_string(inflight) +
+         " requests in flight";
+    return s;
+}
+
+bool ControlPlane::loops_alive() const {
+    const int64_t now = monotonic_ms();
+    for (const auto& l : loops_) {
+        if (now - l->last_heartbeat_ms() > kStalledAfterMs) return false;
+    }
+    return true;
+}
+
+void ControlPlane::watchdog_tick() {
+    // Pings only while every loop has stamped its heartbeat: a wedged loop must get us restarted.
+    const auto interval = notifier_.watchdog_interval();
+    if (interval) {
+        if (loops_alive()) {
+            notifier_.watchdog();
+        } else {
+            Log::write(LogLevel::Warn, "an event loop is stalled: withholding WATCHDOG=1");
+        }
+    }
+    const int64_t now = monotonic_ms();
+    if (now - last_status_ms_ >= kStatusEvery.count()) {
+        notifier_.status(status_line());
+        last_status_ms_ = now;
+    }
+    const auto half = interval ? std::chrono::duration_cast<std::chrono::milliseconds>(*interval) / 2
+                               : kStatusEvery;
+    watchdog_timer_->arm(std::max(half, std::chrono::milliseconds(10)));
+}
+
+void ControlPlane::on_signal(int sig, short, void* arg) {
+    auto* self = static_cast<ControlPlane*>(arg);
+    if (sig == SIGHUP) {
+        self->reload();
+        return;
+    }
+    if (self->state_ != State::Running) {
+        // pgbouncer's convention: a second stop signal means stop now.
+        Log::write(LogLevel::Warn, "second stop signal: exiting without waiting for requests");
+        std::fflush(stdout);
+        _exit(1);
+    }
+    self->begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+void ControlPlane::begin_shutdown(const char* reason) {
+    state_ = State::Draining;
+    notifier_.stopping("draining after " + std::string(reason));
+    Log::write(LogLevel::Info, "draining", {{"reason", std::string_view(reason)},
+                                            {"timeout_ms", static_cast<int64_t>(config_.shutdown_timeout.count())}});
+    for (auto& l : loops_) l->begin_drain();
+    drain_deadline_ms_ = monotonic_ms() + config_.shutdown_timeout.count();
+    drain_timer_->arm(kDrainPoll);
+}
+
+void ControlPlane::check_drained() {
+    size_t inflight = 0;
+    for (const auto& l : loops_) inflight += l->inflight();
+    if (inflight == 0) {
+        Log::write(LogLevel::Info, "drained");
+        finish();
+        return;
+    }
+    if (monotonic_ms() >= drain_deadline_ms_) {
+        Log::write(LogLevel::Warn, "shutdown timeout: abandoning requests in flight",
+                   {{"inflight", static_cast<int64_t>(inflight)}});
+        finish();
+        return;
+    }
+    drain_timer_->arm(kDrainPoll);
+}
+
+void ControlPlane::finish() {
+    state_ = State::Stopped;
+    for (auto& l : loops_) l->stop();
+    event_base_loopbreak(loop_.base());
+}
+
+void ControlPlane::reload() {
+    notifier_.reloading();
+    if (config_.env_file.empty()) {
+        Log::write(LogLevel::Info, "SIGHUP: no SPOKE_ENV_FILE set, nothing to reload");
+        notifier_.ready(status_line());
+        return;
+    }
+    std::vector<std::string> errors;
+    EnvLookup env = env_file_overlay(config_.env_file, errors);
+    Config fresh = load_config(env, errors);
+    if (!errors.empty()) {
+        for (const auto& e : errors) Log::write(LogLevel::Error, "reload rejected", {{"error", std::string_view(e)}});
+        notifier_.ready(status_line());
+        return;
+    }
+    if (fresh.log_level != config_.log_level) {
+        config_.log_level = fresh.log_level;
+        Log::set_level(fresh.log_level);
+        Log::write(LogLevel::Info, "log level changed", {{"log_level", std::string_view(log_level_name(fresh.log_level))}});
+    }
+    auto needs_restart = [&](const char* name, bool changed) {
+        if (changed) Log::write(LogLevel::Warn, "setting changed; takes effect after a restart", {{"setting", std::string_view(name)}});
+    };
+    needs_restart("SPOKE_HOST", fresh.host != config_.host);
+    needs_restart("SPOKE_PORT", fresh.port != config_.port);
+    needs_restart("SPOKE_HEALTH_PORT", fresh.health_port != config_.health_port);
+    needs_restart("SPOKE_THREADS", fresh.threads != config_.threads);
+    needs_restart("SPOKE_WORKER_THREADS", fresh.worker_threads != config_.worker_threads);
+    needs_restart("SPOKE_STORAGE_TYPE", fresh.storage_type != config_.storage_type);
+    needs_restart("SPOKE_FILESYSTEM_ROOT", fresh.filesystem_root != config_.filesystem_root);
+    needs_restart("SPOKE_MAX_BODY", fresh.max_body != config_.max_body);
+    needs_restart("SPOKE_L1_CACHE_SIZE", fresh.l1_cache_size != config_.l1_cache_size);
+    needs_restart("SPOKE_REQUEST_TIMEOUT", fresh.request_timeout != config_.request_timeout);
+    notifier_.ready(status_line());
+}
+
+void ControlPlane::handle_live(HttpExchange& ex) {
+    if (loops_alive()) {
+        ex.reply(200, kJson, R"({"status":"ok"})");
+    } else {
+        ex.reply(503, kJson, R"({"status":"stalled","error":"an event loop has not checked in for over a second"})");
+    }
+}
+
+void ControlPlane::handle_ready(HttpExchange& ex) {
+    storage_->check_health([this, handle = ExchangeHandle(health_.get(), ex.id())](
+                               Result<std::vector<StorageCheck>> checks) {
+        HttpExchange* live = handle.get();
+        if (live == nullptr) return;
+        bool all_up = checks.ok();
+        std::string body_checks = "{";
+        if (checks.ok()) {
+            bool first = true;
+            for (const auto& c : *checks) {
+                all_up = all_up && c.up;
+                if (!first) body_checks += ",";
+                first = false;
+                append_json_string(body_checks, c.name);
+                body_checks += ":{\"status\":";
+                body_checks += c.up ? "\"up\"" : "\"down\"";
+                body_checks += ",\"latency_ms\":" + std::to_string(c.latency_ms);
+                if (!c.error.empty()) {
+                    body_checks += ",\"error\":";
+                    append_json_string(body_checks, c.error);
+                }
+                body_checks += "}";
+            }
+        } else {
+            body_checks += "\"storage\":{\"status\":\"down\",\"latency_ms\":0,\"error\":";
+            append_json_string(body_checks, checks.error().message);
+            body_checks += "}";
+        }
+        body_checks += "}";
+        const char* status = state_ != State::Running ? "draining" : all_up ? "ready" : "not_ready";
+        const int code = (state_ == State::Running && all_up) ? 200 : 503;
+        live->reply(code, kJson, std::string("{\"status\":\"") + status + "\",\"checks\":" + body_checks + "}");
+    });
+}
+
+void ControlPlane::handle_metrics(HttpExchange& ex) {
+    if (!config_.metrics_enabled) {
+        reply_route_not_found(ex);
+        return;
+    }
+    std::vector<const RequestMetrics*> all;
+    size_t inflight = 0;
+    for (const auto& l : loops_) {
+        all.push_back(&l->metrics());
+        inflight += l->inflight();
+    }
+    std::string out;
+    out.reserve(16 * 1024);
+    RequestMetrics::render(all, out);
+    out += "# HELP spoke_http_inflight_requests Requests accepted and not yet finished.\n";
+    out += "# TYPE spoke_http_inflight_requests gauge\n";
+    out += "spoke_http_inflight_requests " + std::to_string(inflight) + "\n";
+    out += "# HELP spoke_event_loops API event loops.\n# TYPE spoke_event_loops gauge\n";
+    out += "spoke_event_loops " + std::to_string(loops_.size()) + "\n";
+    out += "# HELP spoke_worker_queue_depth Jobs waiting for a worker thread.\n# TYPE spoke_worker_queue_depth gauge\n";
+    out += "spoke_worker_queue_depth " + std::to_string(pool_.queued()) + "\n";
+    out += "# HELP spoke_cache_hits_total Response cache hits by tier.\n# TYPE spoke_cache_hits_total counter\n";
+    out += "spoke_cache_hits_total{tier=\"l1\"} " + std::to_string(cache_.hits()) + "\n";
+    out += "# HELP spoke_cache_misses_total Response cache misses by tier.\n# TYPE spoke_cache_misses_total counter\n";
+    out += "spoke_cache_misses_total{tier=\"l1\"} " + std::to_string(cache_.misses()) + "\n";
+    out += "# HELP spoke_cache_bytes Bytes held by the response cache.\n# TYPE spoke_cache_bytes gauge\n";
+    out += "spoke_cache_bytes{tier=\"l1\"} " + std::to_string(cache_.bytes()) + "\n";
+    out += "# HELP spoke_draining 1 while the server drains before exit.\n# TYPE spoke_draining gauge\n";
+    out += std::string("spoke_draining ") + (state_ == State::Running ? "0" : "1") + "\n";
+    out += "# HELP spoke_build_info Build information.\n# TYPE spoke_build_info gauge\n";
+    out += "spoke_build_info{version=\"" SPOKE_VERSION "\",storage=";
+    append_json_string(out, config_.storage_type);
+    out += "} 1\n";
+    ex.reply(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));
+}
+
+}  // namespace spoke

@@ -1,0 +1,73 @@
+#pragma once
+// ControlPlane: the main thread's loop. Owns signals, systemd notification and the watchdog, the
+// health/metrics listener, reload and the drain-then-exit sequence. Talks to API loops only
+// through their thread-safe calls (mailbox posts, atomic counters).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/storage.hpp"
+#include "reactor/event_loop.hpp"
+#include "reactor/http_server.hpp"
+#include "reactor/router.hpp"
+#include "reactor/timer.hpp"
+#include "server/api_loop.hpp"
+#include "server/config.hpp"
+#include "server/systemd_notifier.hpp"
+
+struct event;
+
+namespace spoke {
+
+class ResponseCache;
+
+class ControlPlane {
+public:
+    ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
+                 StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache);
+    ~ControlPlane();
+
+    // Serve health and metrics on `fd` (ownership passes).
+    bool serve_health(int fd);
+    // Announces readiness, then runs until the drain completes. Returns the exit code.
+    int run();
+
+    // A loop whose heartbeat is older than this is stalled (/health/live 503, no WATCHDOG=1).
+    static constexpr int64_t kStalledAfterMs = 1000;
+
+private:
+    enum class State { Running, Draining, Stopped };
+
+    static void on_signal(int sig, short what, void* arg);
+    void begin_shutdown(const char* reason);
+    void check_drained();
+    void finish();
+    void reload();
+    void watchdog_tick();
+    bool loops_alive() const;
+    std::string status_line() const;
+
+    void handle_live(HttpExchange& ex);
+    void handle_ready(HttpExchange& ex);
+    void handle_metrics(HttpExchange& ex);
+
+    Config& config_;
+    std::vector<std::unique_ptr<ApiLoop>>& loops_;
+    WorkerPool& pool_;
+    const ResponseCache& cache_;
+    EventLoop loop_;
+    std::unique_ptr<Storage> storage_;  // for readiness probes
+    SystemdNotifier notifier_;
+    Router router_;
+    std::unique_ptr<HttpServer> health_;
+    std::vector<event*> signal_events_;
+    std::unique_ptr<Timer> watchdog_timer_;
+    std::unique_ptr<Timer> drain_timer_;
+    State state_ = State::Running;
+    int64_t drain_deadline_ms_ = 0;
+    int64_t last_status_ms_ = 0;
+    int exit_code_ = 0;
+};
+
+}  // namespace spoke

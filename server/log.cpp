@@ -1,0 +1,93 @@
+#include "server/log.hpp"
+
+#include "handlers/json_codec.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace spoke {
+
+std::atomic<LogLevel> Log::level_{LogLevel::Info};
+
+namespace {
+constexpr size_t kAccessLogFlushBytes = 16 * 1024;
+std::mutex stdout_mutex;
+}  // namespace
+
+void write_stdout(std::string_view data) {
+    std::lock_guard lock(stdout_mutex);
+    while (!data.empty()) {
+        ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;  // stdout gone: logging must never take the server down
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char ch : s) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out.push_back(ch);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+void Log::write(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
+    if (!enabled(level)) return;
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    std::string line = "{\"ts\":\"";
+    line += format_timestamp(static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000);
+    line += "\",\"level\":\"";
+    line += log_level_name(level);
+    line += "\",\"msg\":";
+    append_json_string(line, msg);
+    for (const auto& f : fields) {
+        line.push_back(',');
+        append_json_string(line, f.key);
+        line.push_back(':');
+        if (auto* s = std::get_if<std::string_view>(&f.value)) {
+            append_json_string(line, *s);
+        } else if (auto* i = std::get_if<int64_t>(&f.value)) {
+            line += std::to_string(*i);
+        } else {
+            line += std::get<bool>(f.value) ? "true" : "false";
+        }
+    }
+    line += "}\n";
+    write_stdout(line);
+}
+
+void AccessLog::append(std::string_view line) {
+    buffer_ += line;
+    if (buffer_.size() >= kAccessLogFlushBytes) flush();
+}
+
+void AccessLog::flush() {
+    if (buffer_.empty()) return;
+    write_stdout(buffer_);
+    buffer_.clear();
+}
+
+}  // namespace spoke

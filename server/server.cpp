@@ -1,0 +1,129 @@
+#include "server/server.hpp"
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <latch>
+#include <memory>
+#include <vector>
+
+#include "backends/filesystem/filesystem_backend.hpp"
+#include "handlers/response_cache.hpp"
+#include "reactor/listener.hpp"
+#include "reactor/worker_pool.hpp"
+#include "server/api_loop.hpp"
+#include "server/control_plane.hpp"
+#include "server/log.hpp"
+
+namespace spoke {
+
+namespace {
+
+void log_config(const Config& c) {
+    // Secrets (S3 keys, passwords, URLs with credentials) are never logged: only their presence.
+    std::string other;
+    for (const auto& [k, v] : c.other) other += (other.empty() ? "" : ",") + k;
+    Log::write(LogLevel::Info, "configuration",
+               {{"host", std::string_view(c.host)},
+                {"port", static_cast<int64_t>(c.port)},
+                {"health_port", static_cast<int64_t>(c.health_port)},
+                {"threads", static_cast<int64_t>(c.threads)},
+                {"worker_threads", static_cast<int64_t>(c.worker_threads)},
+                {"listener", std::string_view(c.reuse_port ? "reuseport" : "shared")},
+                {"storage_type", std::string_view(c.storage_type)},
+                {"filesystem_root", std::string_view(c.filesystem_root)},
+                {"max_body", static_cast<int64_t>(c.max_body)},
+                {"max_file_size", static_cast<int64_t>(c.max_file_bytes)},
+                {"l1_cache_size", static_cast<int64_t>(c.l1_cache_size)},
+                {"request_timeout_ms", static_cast<int64_t>(c.request_timeout.count())},
+                {"shutdown_timeout_ms", static_cast<int64_t>(c.shutdown_timeout.count())},
+                {"log_level", std::string_view(log_level_name(c.log_level))},
+                {"ignored_until_supported", std::string_view(other)}});
+}
+
+// One listening fd per loop: systemd's socket (dup'd), SO_REUSEPORT sockets, or one shared socket.
+Result<std::vector<int>> open_api_listeners(const Config& c) {
+    std::vector<int> fds;
+    int activated = sd_listen_fds(1);
+    if (activated >= 1) {
+        for (unsigned i = 0; i < c.threads; ++i) fds.push_back(dup(SD_LISTEN_FDS_START));
+        close(SD_LISTEN_FDS_START);
+        return fds;
+    }
+    if (c.reuse_port) {
+        for (unsigned i = 0; i < c.threads; ++i) {
+            auto fd = listen_tcp(c.host, c.port, true);
+            if (!fd) {
+                for (int f : fds) close(f);
+                return std::move(fd).error();
+            }
+            fds.push_back(*fd);
+        }
+        return fds;
+    }
+    auto fd = listen_tcp(c.host, c.port, false);
+    if (!fd) return std::move(fd).error();
+    for (unsigned i = 0; i < c.threads; ++i) fds.push_back(i == 0 ? *fd : dup(*fd));
+    return fds;
+}
+
+}  // namespace
+
+int run_server(Config config) {
+    Log::set_level(config.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    log_config(config);
+
+    auto backend = open_filesystem_backend(config.filesystem_root, config.cache_enabled ? config.l1_cache_size : 0);
+    if (!backend) {
+        Log::write(LogLevel::Error, "cannot open storage", {{"error", std::string_view(backend.error().message)}});
+        return 1;
+    }
+    auto listeners = open_api_listeners(config);
+    if (!listeners) {
+        Log::write(LogLevel::Error, "cannot listen", {{"error", std::string_view(listeners.error().message)}});
+        return 1;
+    }
+    auto health_fd = listen_tcp(config.host, config.health_port, false);
+    if (!health_fd) {
+        for (int fd : *listeners) close(fd);
+        Log::write(LogLevel::Error, "cannot listen", {{"error", std::string_view(health_fd.error().message)}});
+        return 1;
+    }
+
+    HandlerSettings settings;
+    settings.limits.max_file_bytes = config.max_file_bytes;
+    settings.limits.max_files = config.max_files;
+    settings.limits.max_total_bytes = config.max_body;
+
+    auto pool = std::make_unique<WorkerPool>(config.worker_threads);
+    ResponseCache cache(config.cache_enabled ? config.l1_cache_size : 0);
+    std::vector<std::unique_ptr<ApiLoop>> loops;
+    for (unsigned i = 0; i < config.threads; ++i) {
+        loops.push_back(std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings));
+    }
+    int exit_code = 0;
+    {
+        ControlPlane control(config, loops, **backend, *pool, cache);
+        control.serve_health(*health_fd);
+        std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
+        for (unsigned i = 0; i < loops.size(); ++i) {
+            if (!loops[i]->start((*listeners)[i], started)) {
+                Log::write(LogLevel::Error, "cannot start event loop");
+                _exit(1);
+            }
+        }
+        // READY=1 only once every loop is accepting.
+        started.wait();
+        exit_code = control.run();
+        for (auto& l : loops) l->join();
+    }
+    // Workers may still post completions to the loops: join them before the loops go away.
+    pool.reset();
+    loops.clear();
+    Log::write(LogLevel::Info, "stopped", {{"exit_code", static_cast<int64_t>(exit_code)}});
+    return exit_code;
+}
+
+}  // namespace spoke

@@ -10,6 +10,7 @@
 #include "handlers/response_cache.hpp"
 #include "handlers/schema_loader.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/worker_pool.hpp"
 #include "registry/push_request.hpp"
 
 namespace spoke {
@@ -65,6 +66,38 @@ void compile_and_store(LoopServices& services, PushContextPtr ctx, ClosureConten
                         ctx->descriptor_set = std::move(compiled->descriptor_set);
                         store_version(services, std::move(ctx));
                     });
+}
+
+// Bodies larger than this are rendered on the worker pool: rendering a 32 MiB version would hold
+// the loop (and every connection on it) for tens of milliseconds.
+constexpr uint64_t kRenderOnLoopMaxBytes = 256u << 10;
+
+uint64_t content_bytes(const VersionRecord& r) {
+    uint64_t total = 0;
+    for (const auto& f : r.files) total += f.size;
+    return total;
+}
+
+CachedResponsePtr render_version(const VersionSnapshot& s) {
+    return std::make_shared<const CachedResponse>(
+        CachedResponse{std::make_shared<const std::string>(dump_json(version_to_json(s).get())),
+                       std::string(kJsonContentType), quoted_etag(s.record.digest)});
+}
+
+// Cache a rendered version under the requested and the stored spelling, then reply.
+void publish_version(ResponseCache& cache, const ExchangeHandle& handle, std::string requested_key,
+                     const VersionSnapshot& s, CachedResponsePtr rendered) {
+    HttpExchange* ex = handle.get();
+    if (!rendered) {
+        if (ex != nullptr) reply_error(*ex, Error::internal("rendering a version failed"));
+        return;
+    }
+    std::string stored = version_cache_key(s.record.module_name, s.record.version);
+    if (!requested_key.empty() && requested_key != stored) {
+        cache.insert(std::move(requested_key), rendered);
+    }
+    cache.insert(std::move(stored), rendered);
+    if (ex != nullptr) reply_cached(*ex, *rendered);
 }
 
 JsonPtr summaries_to_json(const std::vector<VersionRecord>& versions) {
@@ -131,24 +164,37 @@ void VersionHandler::get(HttpExchange& ex, const RouteParams& params) const {
         }
     }
     if (reply_if_impossible_name(ex, module, version)) return;
-    services_.storage.get_version(
+    LoopServices& services = services_;
+    services.storage.get_version(
         module, version,
-        [&cache = services_.cache, handle = ex.handle(),
+        [&services, handle = ex.handle(),
          requested = concrete ? version_cache_key(module, version)
                               : std::string()](Result<VersionSnapshotPtr> snapshot) mutable {
             if (!snapshot) {
                 if (HttpExchange* ex = handle.get()) reply_error(*ex, snapshot.error());
                 return;
             }
-            const VersionRecord& r = (*snapshot)->record;
-            auto rendered = std::make_shared<const CachedResponse>(CachedResponse{
-                std::make_shared<const std::string>(dump_json(version_to_json(**snapshot).get())),
-                std::string(kJsonContentType), quoted_etag(r.digest)});
-            std::string stored = version_cache_key(r.module_name, r.version);
-            if (!requested.empty() && requested != stored)
-                cache.insert(std::move(requested), rendered);
-            cache.insert(std::move(stored), rendered);
-            if (HttpExchange* ex = handle.get()) reply_cached(*ex, *rendered);
+            VersionSnapshotPtr snap = std::move(*snapshot);
+            if (content_bytes(snap->record) <= kRenderOnLoopMaxBytes) {
+                CachedResponsePtr rendered = render_version(*snap);
+                return publish_version(services.cache, handle, std::move(requested), *snap,
+                                       std::move(rendered));
+            }
+            Callback<CachedResponsePtr()> work([snap] {
+                // Nothing may throw across the pool boundary; nullptr reports the failure.
+                try {
+                    return render_version(*snap);
+                } catch (...) {
+                    return CachedResponsePtr();
+                }
+            });
+            services.pool.run<CachedResponsePtr>(
+                services.loop, std::move(work),
+                [&services, handle, requested = std::move(requested),
+                 snap](CachedResponsePtr rendered) mutable {
+                    publish_version(services.cache, handle, std::move(requested), *snap,
+                                    std::move(rendered));
+                });
         });
 }
 

@@ -72,9 +72,17 @@ def test_every_bad_value_is_reported_at_once(spoke_bin, tmp_path):
 
 
 def test_good_units_are_accepted(spawn_spoke):
-    p = spawn_spoke(env={"SPOKE_SHUTDOWN_TIMEOUT": "1500ms", "SPOKE_MAX_BODY": "512KiB",
+    p = spawn_spoke(env={"SPOKE_SHUTDOWN_TIMEOUT": "1500ms", "SPOKE_MAX_BODY": "2MiB",
                          "SPOKE_LOG_LEVEL": "warn", "SPOKE_THREADS": "1"})
     assert p.running()
+
+
+def test_max_body_below_max_file_size_exits_2(spoke_bin, tmp_path):
+    env = base_env(tmp_path)
+    env["SPOKE_MAX_BODY"] = "512KiB"
+    rc, out, err = run_once(spoke_bin, env)
+    assert rc == 2, f"rc={rc}\n{err}"
+    assert "SPOKE_MAX_BODY" in err or "SPOKE_MAX_FILE_SIZE" in err, err
 
 
 def _assert_port_free(port):

@@ -75,7 +75,14 @@ def test_validate_with_dependencies(api):
 
 def test_validate_with_unknown_dependency(api):
     r = api.post("/validate", json={"content": GOOD, "dependencies": ["no-such-dep-module@1.0.0"]})
-    assert_error(r, 422, "UNKNOWN_DEPENDENCY")
+    assert r.status_code == 422, r.text
+    body = assert_json(r)
+    check_shape(body, False)
+    assert any("no-such-dep-module@1.0.0" in e["message"] for e in body["errors"]), body
+
+
+def test_validate_with_malformed_dependency_is_400(api):
+    assert_error(api.post("/validate", json={"content": GOOD, "dependencies": ["nope"]}), 400, "BAD_REQUEST")
 
 
 def test_validate_stores_nothing(api):

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Spoke needs on Debian 12 with apt-get. `--test` adds what the test suite and
+# benchmarks need. Safe to re-run: packages already present are skipped quickly.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+build_pkgs=(build-essential cmake ninja-build pkg-config libevent-dev libjansson-dev
+  libprotobuf-dev libprotoc-dev protobuf-compiler libsystemd-dev libssl-dev)
+test_pkgs=(libgtest-dev python3 python3-pytest python3-requests python3-protobuf clang-format
+  procps iproute2 curl)
+
+pkgs=("${build_pkgs[@]}")
+[ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "[install-deps] all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+SUDO=()
+[ "$(id -u)" = 0 ] || SUDO=(sudo)
+echo "[install-deps] installing: ${missing[*]}"
+"${SUDO[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

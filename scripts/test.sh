@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer),
+# and runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
+# that drive the real spoke-server over HTTP on loopback.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/install-deps.sh" --test
+
+PY=/usr/bin/python3  # Debian's python with python3-pytest; a pyenv python may shadow it on PATH
+failed=0
+
+run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
+  local name=$1 dir=$2
+  shift 2
+  echo "=== [$name] build"
+  "$root/scripts/build.sh" "$dir" -DSPOKE_TEST_HOOKS=ON "$@"
+  echo "=== [$name] unit tests"
+  (cd "$dir" && ctest --output-on-failure -j2) || failed=1
+  echo "=== [$name] end-to-end tests"
+  SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+}
+
+echo "=== format check"
+if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
+  echo "clang-format: files above need formatting (clang-format -i)"; failed=1
+fi
+
+run_suite plain "$root/build-test"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite sanitized "$root/build-asan" -DSPOKE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+
+if [ $failed -ne 0 ]; then
+  echo "=== FAILED"
+  exit 1
+fi
+echo "=== all suites passed"

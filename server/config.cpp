@@ -1,5 +1,6 @@
 #include "server/config.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -169,7 +170,15 @@ EnvLookup env_file_overlay(const std::string& path, std::vector<std::string>& er
 Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     Config c;
     Reader r(env, errors);
-    if (auto v = r.raw("SPOKE_HOST")) c.host = *v;
+    if (auto v = r.raw("SPOKE_HOST")) {
+        in6_addr probe{};
+        // Numeric only: resolving a name would block and could change between restarts.
+        if (inet_pton(AF_INET, v->c_str(), &probe) == 1 || inet_pton(AF_INET6, v->c_str(), &probe) == 1) {
+            c.host = *v;
+        } else {
+            r.fail("SPOKE_HOST: \"" + *v + "\" is not a numeric IPv4 or IPv6 address");
+        }
+    }
     r.read("SPOKE_PORT", c.port, parse_port, "a port (1-65535)");
     r.read("SPOKE_HEALTH_PORT", c.health_port, parse_port, "a port (1-65535)");
     r.read("SPOKE_THREADS", c.threads, parse_count, "a thread count (1-1024)");

@@ -1,0 +1,92 @@
+#include "server/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace spoke {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+        if (auto it = vars.find(name); it != vars.end()) return it->second;
+        return std::nullopt;
+    };
+}
+
+TEST(ConfigTest, DefaultsMatchTheSpec) {
+    std::vector<std::string> errors;
+    Config c = load_config(env_of({}), errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(c.host, "0.0.0.0");
+    EXPECT_EQ(c.port, 8080);
+    EXPECT_EQ(c.health_port, 9090);
+    EXPECT_GE(c.threads, 1u);
+    EXPECT_EQ(c.max_body, 32ull << 20);
+    EXPECT_EQ(c.filesystem_root, "./data");
+    EXPECT_EQ(c.shutdown_timeout, std::chrono::seconds(30));
+    EXPECT_EQ(c.l1_cache_size, 64ull << 20);
+}
+
+TEST(ConfigTest, ParsesValues) {
+    std::vector<std::string> errors;
+    Config c = load_config(env_of({{"SPOKE_PORT", "18080"},
+                                   {"SPOKE_THREADS", "3"},
+                                   {"SPOKE_SHUTDOWN_TIMEOUT", "250ms"},
+                                   {"SPOKE_MAX_BODY", "2MiB"},
+                                   {"SPOKE_LOG_LEVEL", "debug"},
+                                   {"SPOKE_LISTENER", "shared"},
+                                   {"SPOKE_HOST", "::1"}}),
+                           errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(c.port, 18080);
+    EXPECT_EQ(c.threads, 3u);
+    EXPECT_EQ(c.shutdown_timeout, std::chrono::milliseconds(250));
+    EXPECT_EQ(c.max_body, 2ull << 20);
+    EXPECT_EQ(c.log_level, LogLevel::Debug);
+    EXPECT_FALSE(c.reuse_port);
+    EXPECT_EQ(c.host, "::1");
+}
+
+TEST(ConfigTest, EveryBadValueIsReportedByName) {
+    std::vector<std::string> errors;
+    load_config(env_of({{"SPOKE_PORT", "99999"},
+                        {"SPOKE_SHUTDOWN_TIMEOUT", "10"},
+                        {"SPOKE_MAX_BODY", "lots"},
+                        {"SPOKE_LOG_LEVEL", "loud"},
+                        {"SPOKE_HOST", "example.com"},
+                        {"SPOKE_STORAGE_TYPE", "mongo"}}),
+                errors);
+    ASSERT_EQ(errors.size(), 6u);
+    for (const char* name : {"SPOKE_PORT", "SPOKE_SHUTDOWN_TIMEOUT", "SPOKE_MAX_BODY",
+                             "SPOKE_LOG_LEVEL", "SPOKE_HOST", "SPOKE_STORAGE_TYPE"}) {
+        bool found = false;
+        for (const auto& e : errors) found = found || e.rfind(name, 0) == 0;
+        EXPECT_TRUE(found) << name;
+    }
+}
+
+TEST(ConfigTest, HealthPortMustDiffer) {
+    std::vector<std::string> errors;
+    load_config(env_of({{"SPOKE_PORT", "9000"}, {"SPOKE_HEALTH_PORT", "9000"}}), errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("SPOKE_HEALTH_PORT"), std::string::npos);
+}
+
+TEST(ConfigTest, DurationsAndSizes) {
+    EXPECT_EQ(parse_duration("15s"), std::chrono::milliseconds(15000));
+    EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
+    EXPECT_EQ(parse_duration("1h"), std::chrono::milliseconds(3600000));
+    EXPECT_EQ(parse_duration("0"), std::chrono::milliseconds(0));
+    EXPECT_EQ(parse_duration("15"), std::nullopt);
+    EXPECT_EQ(parse_duration("-1s"), std::nullopt);
+    EXPECT_EQ(parse_duration("1.5s"), std::nullopt);
+    EXPECT_EQ(parse_byte_size("1048576"), 1048576u);
+    EXPECT_EQ(parse_byte_size("64KiB"), 65536u);
+    EXPECT_EQ(parse_byte_size("1GiB"), 1ull << 30);
+    EXPECT_EQ(parse_byte_size("1TiB"), std::nullopt);
+    EXPECT_EQ(parse_byte_size(""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace spoke

@@ -20,7 +20,7 @@ HOST=127.0.0.1
 dur_s=${DURATION%s}
 wrk_timeout=$((dur_s + 30))
 
-for tool in wrk taskset curl "$NGINX" "$PY"; do
+for tool in wrk taskset curl pgrep "$NGINX" "$PY"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
 done
 if [ "$(nproc)" -lt 2 ]; then
@@ -29,6 +29,7 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 work=$(mktemp -d /tmp/spoke-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as nobody when started by root: they must reach html/
 mkdir -p "$work/results"
 started_pids=()
 
@@ -53,8 +54,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { # a loopback port below the ephemeral range (32768+) that nothing listens on now
-  "$PY" - "$@" <<'EOF'
+free_port() { # free_port [TAKEN...]: a loopback port below the ephemeral range (32768+), free now
+  "$PY" - "$@" <<'PYEOF'
 import random, socket, sys
 taken = set(int(p) for p in sys.argv[1:])
 for _ in range(500):
@@ -72,7 +73,7 @@ for _ in range(500):
     break
 else:
     sys.exit("no free port")
-EOF
+PYEOF
 }
 
 wait_http() { # wait_http URL PID SECONDS: until URL answers 200, the process dies, or time is up
@@ -85,7 +86,11 @@ wait_http() { # wait_http URL PID SECONDS: until URL answers 200, the process di
   return 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of all threads
+cpu_ticks() { # cpu_ticks "PID [PID...]": utime + stime of all their threads
+  local pid sum=0
+  for pid in $1; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo $sum
+}
 mem_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- build
@@ -93,8 +98,10 @@ if [ -n "${SPOKE_SERVER_BIN:-}" ]; then
   BIN=$SPOKE_SERVER_BIN
 else
   echo "== building release spoke-server in $root/build-bench"
+  # -Wno-error=restrict: g++ 12 at -O3 gives a false -Wrestrict on `"\"" + std::string(s)`
+  # (GCC bug 105329), which -Werror would turn into a failed release build.
   cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DSPOKE_BUILD_TESTS=OFF >/dev/null
+    -DSPOKE_BUILD_TESTS=OFF -DCMAKE_CXX_FLAGS=-Wno-error=restrict >/dev/null
   ninja -C "$root/build-bench" spoke-server >/dev/null
   BIN=$root/build-bench/spoke-server
 fi
@@ -104,14 +111,13 @@ echo "== machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -
 echo "== date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== wrk -t1 -c$CONNS -d$DURATION --latency, $REPEATS runs each, medians reported"
 
-# ---------------------------------------------------------------- server
+# ---------------------------------------------------------------- processes under test
 data=$work/data
 SERVER_PID=
 API_PORT=
 start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
-  local name=$1 threads=$2 listener=$3 cpus=$4
+  local name=$1 threads=$2 listener=$3 cpus=$4 hport
   API_PORT=$(free_port)
-  local hport
   hport=$(free_port "$API_PORT")
   local pin=()
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
@@ -129,21 +135,70 @@ start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
   fi
 }
 
+ngx=$work/nginx
+NGINX_PID=
+NGINX_URL=
+start_nginx() { # start_nginx WORKERS CPUSET ("" = unpinned): serves $ngx/html, own prefix dir
+  local workers=$1 cpus=$2 port dir
+  port=$(free_port "$API_PORT")
+  dir=$ngx/w$workers${cpus:+-cpu$cpus}
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<NGINXEOF
+daemon off;
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;  # like spoke: never close a busy keep-alive connection
+  client_body_temp_path $dir/tmp_body;
+  proxy_temp_path $dir/tmp_proxy;
+  fastcgi_temp_path $dir/tmp_fastcgi;
+  uwsgi_temp_path $dir/tmp_uwsgi;
+  scgi_temp_path $dir/tmp_scgi;
+  server {
+    listen $HOST:$port;
+    root $ngx/html;
+  }
+}
+NGINXEOF
+  local pin=()
+  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
+  "${pin[@]}" "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/logs/error.log" \
+    2>"$dir/logs/stderr" &
+  NGINX_PID=$!
+  started_pids+=("$NGINX_PID")
+  NGINX_URL=http://$HOST:$port/hot.json
+  if ! wait_http "$NGINX_URL" "$NGINX_PID" 20; then
+    echo "bench: nginx did not start" >&2
+    tail -5 "$dir/logs/stderr" "$dir/logs/error.log" >&2
+    exit 1
+  fi
+  [ "$(curl -s "$NGINX_URL" | wc -c)" = "$hot_bytes" ] || {
+    echo "bench: nginx body size differs" >&2
+    exit 1
+  }
+}
+# nginx's master idles; its workers (children, same CPU pin) do the work and are what we charge.
+nginx_workers() { pgrep -P "$NGINX_PID" | tr '\n' ' '; }
+
 # ---------------------------------------------------------------- wrk
-# run_wrk SCENARIO WRK_CPUS SERVER_PID URL [LUA [ARGS...]]: one measured run, appended to results.
+# run_wrk SCENARIO WRK_CPUS "SERVER_PIDS" URL [LUA [ARGS...]]: one measured run into results/.
 run_wrk() {
-  local scenario=$1 cpus=$2 pid=$3 url=$4 lua=${5:-$here/lua/report.lua}
+  local scenario=$1 cpus=$2 pids=$3 url=$4 lua=${5:-$here/lua/report.lua}
   shift 4
   [ $# -gt 0 ] && shift
   local pin=()
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
   local t0 t1 out
-  t0=$(cpu_ticks "$pid")
+  t0=$(cpu_ticks "$pids")
   out=$("${pin[@]}" timeout "$wrk_timeout" wrk -t1 -c"$CONNS" -d"$DURATION" --latency \
     -s "$lua" "$url" -- "$@" | grep '^WRK_RESULT' || true)
-  t1=$(cpu_ticks "$pid")
+  t1=$(cpu_ticks "$pids")
   [ -n "$out" ] || { echo "bench: wrk gave no result for $scenario" >&2; exit 1; }
-  # name=value pairs into a line: rps p50_ms p99_ms errors server_cores
+  # name=value pairs into one line: rps p50_ms p99_ms errors server_cores
   echo "$out" | tr ' ' '\n' | awk -F= -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
     NF == 2 { v[$1] = $2 }
     END {
@@ -156,83 +211,51 @@ run_wrk() {
     '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores\n", s, $1, $2, $3, $4, $5}'
 }
 
-warm() { # warm URL [LUA [ARGS...]]: 2 s of traffic, not recorded (fills the response cache)
-  local url=$1 lua=${2:-$here/lua/report.lua}
-  shift
+warm() { # warm WRK_CPUS URL [LUA [ARGS...]]: 2 s of traffic, not recorded (fills caches)
+  local cpus=$1 url=$2 lua=${3:-$here/lua/report.lua}
+  shift 2
   [ $# -gt 0 ] && shift
-  timeout 20 taskset -c 1 wrk -t1 -c"$CONNS" -d2s -s "$lua" "$url" -- "$@" >/dev/null
+  local pin=()
+  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
+  "${pin[@]}" timeout 20 wrk -t1 -c"$CONNS" -d2s -s "$lua" "$url" -- "$@" >/dev/null
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 col() { awk -v c="$2" '{print $c}' "$work/results/$1" | median; }
 
-# ---------------------------------------------------------------- 1. pinned server: seed, measure
-echo "== pinned: spoke-server SPOKE_THREADS=1 on CPU0, wrk on CPU1"
+# ---------------------------------------------------------------- 1. pinned: seed, then measure
+echo "== pinned: spoke-server SPOKE_THREADS=1 and nginx 1 worker on CPU0, wrk on CPU1"
 start_server spoke-pinned 1 reuseport 0
 PINNED_PID=$SERVER_PID
 BASE=http://$HOST:$API_PORT
 echo "== seeding $MODULES modules x $VERSIONS versions (seed.py on CPU1, 16 client threads)"
-seed_json=$(taskset -c 1 "$PY" "$here/seed.py" "$BASE" "$work" --modules "$MODULES" --versions "$VERSIONS")
+seed_json=$(taskset -c 1 "$PY" "$here/seed.py" "$BASE" "$work" --modules "$MODULES" \
+  --versions "$VERSIONS")
 echo "   $seed_json"
 rss_seeded=$(mem_kib "$PINNED_PID" VmHWM)
-echo "   server after seeding: VmHWM $((rss_seeded / 1024)) MiB, VmRSS $(($(mem_kib "$PINNED_PID" VmRSS) / 1024)) MiB, data dir $(du -sh "$data" | cut -f1)"
+echo "   server after seeding: VmHWM $((rss_seeded / 1024)) MiB," \
+  "VmRSS $(($(mem_kib "$PINNED_PID" VmRSS) / 1024)) MiB, data dir $(du -sh "$data" | cut -f1)"
 
 hot_path=/modules/bench0000/versions/1.$((VERSIONS - 1)).0
 curl -sf -o "$work/hot.json" "$BASE$hot_path"
 hot_bytes=$(stat -c %s "$work/hot.json")
 echo "   hot version $hot_path: $hot_bytes body bytes"
-
-# nginx serving the very same bytes as a static file.
-ngx=$work/nginx
-mkdir -p "$ngx/html" "$ngx/logs"
+# nginx serves the very same bytes as a static file.
+mkdir -p "$ngx/html"
 cp "$work/hot.json" "$ngx/html/hot.json"
-NGINX_PORT=$(free_port "$API_PORT")
-cat >"$ngx/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $ngx/nginx.pid;
-error_log $ngx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type application/json;
-  keepalive_requests 1000000;  # like spoke: never close a busy keep-alive connection
-  client_body_temp_path $ngx/tmp_body;
-  proxy_temp_path $ngx/tmp_proxy;
-  fastcgi_temp_path $ngx/tmp_fastcgi;
-  uwsgi_temp_path $ngx/tmp_uwsgi;
-  scgi_temp_path $ngx/tmp_scgi;
-  server {
-    listen $HOST:$NGINX_PORT;
-    root $ngx/html;
-  }
-}
-EOF
-taskset -c 0 "$NGINX" -p "$ngx/" -c "$ngx/nginx.conf" -e "$ngx/logs/error.log" 2>"$ngx/logs/stderr" &
-NGINX_PID=$!
-started_pids+=("$NGINX_PID")
-wait_http "http://$HOST:$NGINX_PORT/hot.json" "$NGINX_PID" 20 || {
-  echo "bench: nginx did not start" >&2
-  cat "$ngx/logs/stderr" "$ngx/logs/error.log" >&2
-  exit 1
-}
-NGINX_URL=http://$HOST:$NGINX_PORT/hot.json
-[ "$(curl -s "$NGINX_URL" | wc -c)" = "$hot_bytes" ] || { echo "bench: nginx body size differs" >&2; exit 1; }
-
-# nginx's master idles; its worker (a child, same CPU pin) does the work and is what we charge.
-nginx_worker() { pgrep -P "$NGINX_PID" | head -1; }
+start_nginx 1 0
 
 echo "== warm-up (2 s each, not recorded)"
-warm "$NGINX_URL"
-warm "$BASE$hot_path"
-warm "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
-warm "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
-warm "$BASE/modules?limit=100"
+warm 1 "$NGINX_URL"
+warm 1 "$BASE$hot_path"
+warm 1 "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
+warm 1 "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
+warm 1 "$BASE/modules?limit=100"
 
 # Runs interleave scenarios so slow drift from other load on the box hits all of them alike.
 for ((rep = 1; rep <= REPEATS; rep++)); do
   echo "== run $rep/$REPEATS"
-  run_wrk nginx-static 1 "$(nginx_worker)" "$NGINX_URL"
+  run_wrk nginx-static 1 "$(nginx_workers)" "$NGINX_URL"
   run_wrk hot-version 1 "$PINNED_PID" "$BASE$hot_path"
   run_wrk many-versions 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
   run_wrk files 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
@@ -241,22 +264,30 @@ done
 stop_pid "$NGINX_PID"
 rss_reads=$(mem_kib "$PINNED_PID" VmHWM)
 
-# Pushes change the data, so they run after the reads.
+# Pushes change the data, so they run after the reads; the run number keeps versions unique.
 for ((rep = 1; rep <= REPEATS; rep++)); do
   run_wrk push 1 "$PINNED_PID" "$BASE/" "$here/lua/push.lua" "$work/push_body.json" \
     "$work/push_modules.txt" "$rep"
 done
 rss_after=$(mem_kib "$PINNED_PID" VmHWM)
-rss_now=$(mem_kib "$PINNED_PID" VmRSS)
-pushed=$(curl -sf -D - -o /dev/null "$BASE/modules?limit=1" | tr -d '\r' | sed -n 's/^X-Total-Count: //Ip')
-echo "   server after all runs: VmHWM $((rss_after / 1024)) MiB (after the reads: $((rss_reads / 1024)) MiB), VmRSS $((rss_now / 1024)) MiB, data dir $(du -sh "$data" | cut -f1)"
+echo "   server after all runs: VmHWM $((rss_after / 1024)) MiB" \
+  "(after the reads: $((rss_reads / 1024)) MiB), VmRSS $(($(mem_kib "$PINNED_PID" VmRSS) / 1024)) MiB," \
+  "data dir $(du -sh "$data" | cut -f1)"
 stop_pid "$PINNED_PID"
 
 # ---------------------------------------------------------------- 2. unpinned, two loops
+# Server and wrk share both cores; the baseline is nginx with 2 workers, also unpinned.
+echo "== unpinned: nginx 2 workers, wrk unpinned"
+start_nginx 2 ""
+warm "" "$NGINX_URL"
+for ((rep = 1; rep <= REPEATS; rep++)); do
+  run_wrk nginx-2workers "" "$(nginx_workers)" "$NGINX_URL"
+done
+stop_pid "$NGINX_PID"
 for listener in reuseport shared; do
-  echo "== unpinned: SPOKE_THREADS=2 SPOKE_LISTENER=$listener, wrk unpinned"
+  echo "== unpinned: spoke-server SPOKE_THREADS=2 SPOKE_LISTENER=$listener, wrk unpinned"
   start_server "spoke-$listener" 2 "$listener" ""
-  warm "http://$HOST:$API_PORT$hot_path"
+  warm "" "http://$HOST:$API_PORT$hot_path"
   for ((rep = 1; rep <= REPEATS; rep++)); do
     run_wrk "hot-2loops-$listener" "" "$SERVER_PID" "http://$HOST:$API_PORT$hot_path"
   done
@@ -265,17 +296,24 @@ for listener in reuseport shared; do
 done
 
 # ---------------------------------------------------------------- table
-nginx_rps=$(col nginx-static 1)
 echo
-echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-24s %10s %9s %9s %8s %8s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors "srv CPU" "vs nginx"
-for s in nginx-static hot-version many-versions files list-modules push hot-2loops-reuseport hot-2loops-shared; do
+echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION;" \
+  "load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   vs nginx: pinned rows against nginx-static, unpinned rows against nginx-2workers"
+printf "%-22s %9s %8s %8s %7s %8s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors "srv CPU" "vs nginx"
+for s in nginx-static hot-version many-versions files list-modules push \
+  nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
+  case $s in
+    nginx-2workers | hot-2loops-*) base=nginx-2workers ;;
+    *) base=nginx-static ;;
+  esac
   rps=$(col "$s" 1)
-  printf "%-24s %10s %9s %9s %8s %8s %8.0f%%\n" "$s" "$rps" "$(col "$s" 2)" "$(col "$s" 3)" \
-    "$(col "$s" 4)" "$(col "$s" 5)" "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {print 100 * a / b}')"
+  printf "%-22s %9s %8s %8s %7s %8s %8.1f%%\n" "$s" "$rps" "$(col "$s" 2)" "$(col "$s" 3)" \
+    "$(col "$s" 4)" "$(col "$s" 5)" "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN {print 100 * a / b}')"
 done
 echo
 echo "hot version body: $hot_bytes bytes (nginx serves a copy of it)"
 echo "seeding: $seed_json"
-echo "peak RSS (VmHWM) of the pinned server: $((rss_seeded / 1024)) MiB after seeding, $((rss_reads / 1024)) MiB after the read runs, $((rss_after / 1024)) MiB after the push runs (modules listed: ${pushed:-?})"
+echo "peak RSS (VmHWM) of the pinned server: $((rss_seeded / 1024)) MiB after seeding," \
+  "$((rss_reads / 1024)) MiB after the read runs, $((rss_after / 1024)) MiB after the push runs"

@@ -10,10 +10,13 @@ std::unique_ptr<Storage> FilesystemBackend::attach(EventLoop& loop, WorkerPool& 
 
 Result<std::unique_ptr<StorageBackend>> open_filesystem_backend(std::string root,
                                                                 size_t cache_bytes) {
+    // Lock before open(): opening clears the staging area, which another live server may be using.
+    auto lock = RootLock::acquire(root);
+    if (!lock) return std::move(lock).error();
     auto store = FilesystemStore::open(std::move(root), cache_bytes);
     if (!store) return std::move(store).error();
     return std::unique_ptr<StorageBackend>(
-        std::make_unique<FilesystemBackend>(std::move(store).value()));
+        std::make_unique<FilesystemBackend>(std::move(lock).value(), std::move(store).value()));
 }
 
 }  // namespace spoke

@@ -69,7 +69,7 @@ Result<VersionRecord> read_record(const std::string& dir, std::string& detail, i
 
 }  // namespace
 
-FilesystemStore::FilesystemStore(std::string root, size_t cache_bytes)
+FilesystemStore::FilesystemStore(Passkey, std::string root, size_t cache_bytes)
     : root_(std::move(root)),
       modules_dir_(fsio::join(root_, "modules")),
       staging_dir_(fsio::join(root_, "staging")),
@@ -79,7 +79,7 @@ Result<std::unique_ptr<FilesystemStore>> FilesystemStore::open(std::string root,
                                                                size_t cache_bytes) {
     if (root.empty()) return Error::internal("filesystem storage root is empty");
     try {
-        std::unique_ptr<FilesystemStore> store(new FilesystemStore(std::move(root), cache_bytes));
+        auto store = std::make_unique<FilesystemStore>(Passkey{}, std::move(root), cache_bytes);
         if (auto s = store->prepare_root(); !s) return std::move(s).error();
         store->load_index();
         return store;

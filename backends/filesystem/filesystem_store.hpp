@@ -29,6 +29,12 @@ class FilesystemStore {
     // Fails (naming the root: for the operator, not for users) if the root is not writable.
     static Result<std::unique_ptr<FilesystemStore>> open(std::string root, size_t cache_bytes);
 
+    // Only open() can make one (the passkey keeps the constructor usable by make_unique).
+    class Passkey {
+        friend class FilesystemStore;
+        Passkey() = default;
+    };
+    FilesystemStore(Passkey, std::string root, size_t cache_bytes);
     FilesystemStore(const FilesystemStore&) = delete;
     FilesystemStore& operator=(const FilesystemStore&) = delete;
 
@@ -55,7 +61,6 @@ class FilesystemStore {
     const SnapshotCache& cache() const { return cache_; }
 
   private:
-    FilesystemStore(std::string root, size_t cache_bytes);
     Status prepare_root();
     void load_index();
     Result<VersionSnapshotPtr> read_snapshot(const VersionRecord& record);

@@ -232,3 +232,20 @@ TEST(FilesystemBackendOpen, RefusesAnUnusableRoot) {
 
 }  // namespace
 }  // namespace spoke
+
+namespace spoke {
+namespace {
+
+TEST(FilesystemBackendOpen, RefusesARootAnotherServerHolds) {
+    TempDir dir;
+    auto first = open_filesystem_backend(dir.sub("root"), 0);
+    ASSERT_TRUE(first.ok());
+    auto second = open_filesystem_backend(dir.sub("root"), 0);
+    ASSERT_FALSE(second.ok());
+    EXPECT_NE(second.error().message.find("in use by another spoke-server"), std::string::npos);
+    first.value().reset();  // releasing the first frees the root
+    EXPECT_TRUE(open_filesystem_backend(dir.sub("root"), 0).ok());
+}
+
+}  // namespace
+}  // namespace spoke

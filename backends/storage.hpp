@@ -33,7 +33,7 @@ struct StorageCheck {
 };
 
 class Storage {
-public:
+  public:
     virtual ~Storage() = default;
 
     // ModuleExists if the name is taken. created_at/updated_at are set by the store.
@@ -71,7 +71,7 @@ public:
 
 // Process-wide backend state (indexes, pools' configuration); hands out per-loop Storage.
 class StorageBackend {
-public:
+  public:
     virtual ~StorageBackend() = default;
     virtual std::string name() const = 0;
     // Per-loop adapter; lives on `loop`, may use `pool` for blocking work. Both outlive it.

@@ -198,17 +198,18 @@ run_wrk() {
     -s "$lua" "$url" -- "$@" | grep '^WRK_RESULT' || true)
   t1=$(cpu_ticks "$pids")
   [ -n "$out" ] || { echo "bench: wrk gave no result for $scenario" >&2; exit 1; }
-  # name=value pairs into one line: rps p50_ms p99_ms errors server_cores
+  # name=value pairs into one line: rps p50_ms p99_ms errors server_cores rps_per_core
   echo "$out" | tr ' ' '\n' | awk -F= -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
     NF == 2 { v[$1] = $2 }
     END {
       secs = v["duration_us"] / 1e6
       errs = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
-      printf "%.0f %.3f %.3f %d %.2f\n", v["requests"] / secs, v["p50_us"] / 1000,
-        v["p99_us"] / 1000, errs, ticks / hz / secs
+      cores = ticks / hz / secs
+      printf "%.0f %.3f %.3f %d %.2f %.0f\n", v["requests"] / secs, v["p50_us"] / 1000,
+        v["p99_us"] / 1000, errs, cores, cores > 0 ? v["requests"] / secs / cores : 0
     }' >>"$work/results/$scenario"
   tail -1 "$work/results/$scenario" | awk -v s="$scenario" \
-    '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores\n", s, $1, $2, $3, $4, $5}'
+    '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores (%s req/s/core)\n", s, $1, $2, $3, $4, $5, $6}'
 }
 
 warm() { # warm WRK_CPUS URL [LUA [ARGS...]]: 2 s of traffic, not recorded (fills caches)
@@ -300,7 +301,8 @@ echo
 echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION;" \
   "load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   vs nginx: pinned rows against nginx-static, unpinned rows against nginx-2workers"
-printf "%-22s %9s %8s %8s %7s %8s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors "srv CPU" "vs nginx"
+printf "%-22s %9s %8s %8s %7s %8s %9s %10s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
+  "srv CPU" "vs nginx" "req/s/core" "vs nginx"
 for s in nginx-static hot-version many-versions files list-modules push \
   nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
@@ -309,8 +311,11 @@ for s in nginx-static hot-version many-versions files list-modules push \
     *) base=nginx-static ;;
   esac
   rps=$(col "$s" 1)
-  printf "%-22s %9s %8s %8s %7s %8s %8.1f%%\n" "$s" "$rps" "$(col "$s" 2)" "$(col "$s" 3)" \
-    "$(col "$s" 4)" "$(col "$s" 5)" "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN {print 100 * a / b}')"
+  per_core=$(col "$s" 6)
+  printf "%-22s %9s %8s %8s %7s %8s %8.1f%% %10s %8.1f%%\n" "$s" "$rps" "$(col "$s" 2)" \
+    "$(col "$s" 3)" "$(col "$s" 4)" "$(col "$s" 5)" \
+    "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN {print 100 * a / b}')" "$per_core" \
+    "$(awk -v a="$per_core" -v b="$(col "$base" 6)" 'BEGIN {print b > 0 ? 100 * a / b : 0}')"
 done
 echo
 echo "hot version body: $hot_bytes bytes (nginx serves a copy of it)"

@@ -12,7 +12,7 @@ class Callback;
 
 template <class R, class... Args>
 class Callback<R(Args...)> {
-public:
+  public:
     Callback() = default;
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Callback>>>
     Callback(F f) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::move(f))) {}  // NOLINT
@@ -23,7 +23,7 @@ public:
     R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
     explicit operator bool() const { return impl_ != nullptr; }
 
-private:
+  private:
     struct Base {
         virtual ~Base() = default;
         virtual R call(Args... args) = 0;

@@ -13,7 +13,8 @@
 namespace spoke {
 
 namespace {
-// Tasks run per wakeup before yielding back to I/O, so a flood of completions cannot starve sockets.
+// Tasks run per wakeup before yielding back to I/O, so a flood of completions cannot starve
+// sockets.
 constexpr size_t kMaxDeferredPerWakeup = 256;
 constexpr timeval kHeartbeatEvery{0, 100 * 1000};
 
@@ -45,7 +46,8 @@ EventLoop::EventLoop(unsigned index) : index_(index) {
 
     mailbox_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (mailbox_fd_ < 0) die("eventfd");
-    mailbox_event_ = event_new(base_, mailbox_fd_, EV_READ | EV_PERSIST, &EventLoop::on_mailbox, this);
+    mailbox_event_ =
+        event_new(base_, mailbox_fd_, EV_READ | EV_PERSIST, &EventLoop::on_mailbox, this);
     defer_event_ = event_new(base_, -1, 0, &EventLoop::on_defer, this);
     heartbeat_event_ = event_new(base_, -1, EV_PERSIST, &EventLoop::on_heartbeat, this);
     if (!mailbox_event_ || !defer_event_ || !heartbeat_event_) die("event_new");
@@ -121,7 +123,9 @@ void EventLoop::drain_mailbox() {
     for (auto& task : batch) task();
 }
 
-void EventLoop::on_defer(int, short, void* arg) { static_cast<EventLoop*>(arg)->run_deferred(); }
+void EventLoop::on_defer(int, short, void* arg) {
+    static_cast<EventLoop*>(arg)->run_deferred();
+}
 
 void EventLoop::run_deferred() {
     size_t n = 0;

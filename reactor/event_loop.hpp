@@ -1,5 +1,6 @@
 #pragma once
-// EventLoop: one libevent base on one thread, with a cross-thread mailbox and a same-thread defer queue.
+// EventLoop: one libevent base on one thread, with a cross-thread mailbox and a same-thread defer
+// queue.
 
 #include <atomic>
 #include <cstdint>
@@ -21,7 +22,7 @@ int64_t monotonic_ms();
 int64_t wall_ms();
 
 class EventLoop {
-public:
+  public:
     // The base is created lock-free (EVENT_BASE_FLAG_NOLOCK): only this loop's thread touches it.
     explicit EventLoop(unsigned index);
     ~EventLoop();
@@ -50,7 +51,7 @@ public:
     // Test builds: block this loop's thread for `ms` (simulates a wedged loop).
     void stall_for_test(int64_t ms);
 
-private:
+  private:
     static void on_mailbox(int fd, short what, void* arg);
     static void on_defer(int fd, short what, void* arg);
     static void on_heartbeat(int fd, short what, void* arg);
@@ -64,8 +65,8 @@ private:
     event* defer_event_ = nullptr;
     event* heartbeat_event_ = nullptr;
     std::mutex mailbox_mutex_;
-    std::vector<Task> mailbox_;      // guarded by mailbox_mutex_
-    std::deque<Task> deferred_;      // loop thread only
+    std::vector<Task> mailbox_;  // guarded by mailbox_mutex_
+    std::deque<Task> deferred_;  // loop thread only
     std::atomic<std::thread::id> owner_{};
     std::atomic<int64_t> heartbeat_ms_{0};
 };

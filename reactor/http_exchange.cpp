@@ -2,8 +2,8 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
 
 #include <atomic>
 #include <cstdio>
@@ -18,37 +18,63 @@ namespace {
 
 HttpMethod to_method(evhttp_cmd_type cmd) {
     switch (cmd) {
-        case EVHTTP_REQ_GET: return HttpMethod::Get;
-        case EVHTTP_REQ_HEAD: return HttpMethod::Head;
-        case EVHTTP_REQ_POST: return HttpMethod::Post;
-        case EVHTTP_REQ_PUT: return HttpMethod::Put;
-        case EVHTTP_REQ_DELETE: return HttpMethod::Delete;
-        case EVHTTP_REQ_PATCH: return HttpMethod::Patch;
-        case EVHTTP_REQ_OPTIONS: return HttpMethod::Options;
-        default: return HttpMethod::Other;
+        case EVHTTP_REQ_GET:
+            return HttpMethod::Get;
+        case EVHTTP_REQ_HEAD:
+            return HttpMethod::Head;
+        case EVHTTP_REQ_POST:
+            return HttpMethod::Post;
+        case EVHTTP_REQ_PUT:
+            return HttpMethod::Put;
+        case EVHTTP_REQ_DELETE:
+            return HttpMethod::Delete;
+        case EVHTTP_REQ_PATCH:
+            return HttpMethod::Patch;
+        case EVHTTP_REQ_OPTIONS:
+            return HttpMethod::Options;
+        default:
+            return HttpMethod::Other;
     }
 }
 
 const char* reason_phrase(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 201: return "Created";
-        case 202: return "Accepted";
-        case 204: return "No Content";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 415: return "Unsupported Media Type";
-        case 422: return "Unprocessable Entity";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 202:
+            return "Accepted";
+        case 204:
+            return "No Content";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 415:
+            return "Unsupported Media Type";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Status";
     }
 }
 
@@ -109,7 +135,9 @@ HttpExchange::HttpExchange(HttpServer& server, evhttp_request* req, uint64_t id)
 
 HttpExchange::~HttpExchange() = default;
 
-EventLoop& HttpExchange::loop() const { return server_.loop(); }
+EventLoop& HttpExchange::loop() const {
+    return server_.loop();
+}
 
 std::optional<std::string> HttpExchange::query(std::string_view key) const {
     if (raw_query_.empty()) return std::nullopt;
@@ -148,7 +176,8 @@ void HttpExchange::add_header(std::string name, std::string value) {
 
 void HttpExchange::reply(int status, std::string_view content_type, std::string body) {
     const size_t n = body.size();
-    send(status, content_type, n, [&](evbuffer* out) { evbuffer_add(out, body.data(), body.size()); });
+    send(status, content_type, n,
+         [&](evbuffer* out) { evbuffer_add(out, body.data(), body.size()); });
 }
 
 void HttpExchange::reply_shared(int status, std::string_view content_type,
@@ -190,6 +219,8 @@ void HttpExchange::send(int status, std::string_view content_type, size_t body_s
     server_.finished(*this, status, body_size);
 }
 
-HttpExchange* ExchangeHandle::get() const { return server_ ? server_->find(id_) : nullptr; }
+HttpExchange* ExchangeHandle::get() const {
+    return server_ ? server_->find(id_) : nullptr;
+}
 
 }  // namespace spoke

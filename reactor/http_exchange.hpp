@@ -29,7 +29,7 @@ struct HttpHeader {
 };
 
 class HttpExchange {
-public:
+  public:
     HttpExchange(HttpServer& server, evhttp_request* req, uint64_t id);
     ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
@@ -70,7 +70,7 @@ public:
 
     int64_t started_ns() const { return started_ns_; }
 
-private:
+  private:
     friend class HttpServer;
     void send(int status, std::string_view content_type, size_t body_size,
               const std::function<void(::evbuffer*)>& fill);
@@ -92,17 +92,19 @@ private:
 
 // A reference to an exchange that may have finished: completions hold this, never a pointer.
 class ExchangeHandle {
-public:
+  public:
     ExchangeHandle() = default;
     ExchangeHandle(HttpServer* server, uint64_t id) : server_(server), id_(id) {}
     // The live exchange, or nullptr if it already replied (deadline, shutdown) and was freed.
     HttpExchange* get() const;
 
-private:
+  private:
     HttpServer* server_ = nullptr;
     uint64_t id_ = 0;
 };
 
-inline ExchangeHandle HttpExchange::handle() const { return ExchangeHandle(&server_, id_); }
+inline ExchangeHandle HttpExchange::handle() const {
+    return ExchangeHandle(&server_, id_);
+}
 
 }  // namespace spoke

@@ -22,8 +22,8 @@ HttpServer::HttpServer(EventLoop& loop, const Router& router, HttpServerOptions 
     evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(options_.max_header_bytes));
     evhttp_set_timeout(http_, static_cast<int>(options_.io_timeout.count()));
     evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                          EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                          EVHTTP_REQ_PATCH);
     // Without lingering close an over-size body resets the connection instead of a 413.
     evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_default_content_type(http_, "application/json; charset=utf-8");

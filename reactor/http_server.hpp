@@ -1,8 +1,8 @@
 #pragma once
 // HttpServer: one evhttp instance on one loop, serving its listener share through a Router.
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,7 +20,7 @@ namespace spoke {
 
 // Observes each finished exchange (access log, metrics). Called on the loop thread.
 class ExchangeObserver {
-public:
+  public:
     virtual ~ExchangeObserver() = default;
     virtual void on_reply(const HttpExchange& ex, int status, size_t body_bytes,
                           int64_t duration_ns) = 0;
@@ -29,12 +29,13 @@ public:
 struct HttpServerOptions {
     size_t max_body_bytes = 32u << 20;
     size_t max_header_bytes = 64u << 10;
-    std::chrono::seconds io_timeout{15};           // evhttp read/write/idle timeout (2.1 has one)
-    std::chrono::milliseconds request_deadline{15000};  // a handler that has not replied by then gets 503
+    std::chrono::seconds io_timeout{15};  // evhttp read/write/idle timeout (2.1 has one)
+    std::chrono::milliseconds request_deadline{
+        15000};  // a handler that has not replied by then gets 503
 };
 
 class HttpServer {
-public:
+  public:
     HttpServer(EventLoop& loop, const Router& router, HttpServerOptions options,
                ExchangeObserver* observer);
     ~HttpServer();  // only after inflight() == 0, or the requests are abandoned with the loop
@@ -54,7 +55,7 @@ public:
     EventLoop& loop() const { return loop_; }
     HttpExchange* find(uint64_t id) const;
 
-private:
+  private:
     friend class HttpExchange;
     static void on_request(evhttp_request* req, void* arg);
     void handle(evhttp_request* req);

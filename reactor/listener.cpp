@@ -20,9 +20,11 @@ Result<int> listen_tcp(const std::string& host, uint16_t port, bool reuse_port, 
     hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
     addrinfo* res = nullptr;
     const std::string port_text = std::to_string(port);
-    if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &res);
+    if (int rc =
+            getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &res);
         rc != 0) {
-        return Error::bad_request("cannot listen on " + host + ":" + port_text + ": " + gai_strerror(rc));
+        return Error::bad_request("cannot listen on " + host + ":" + port_text + ": " +
+                                  gai_strerror(rc));
     }
     std::string last_error = "no address";
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {

@@ -22,7 +22,9 @@ std::vector<std::string_view> split_path(std::string_view path) {
     }
 }
 
-bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+bool is_param(std::string_view seg) {
+    return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -35,14 +37,22 @@ int hex_value(char c) {
 
 std::string_view method_name(HttpMethod m) {
     switch (m) {
-        case HttpMethod::Get: return "GET";
-        case HttpMethod::Head: return "HEAD";
-        case HttpMethod::Post: return "POST";
-        case HttpMethod::Put: return "PUT";
-        case HttpMethod::Delete: return "DELETE";
-        case HttpMethod::Patch: return "PATCH";
-        case HttpMethod::Options: return "OPTIONS";
-        case HttpMethod::Other: return "OTHER";
+        case HttpMethod::Get:
+            return "GET";
+        case HttpMethod::Head:
+            return "HEAD";
+        case HttpMethod::Post:
+            return "POST";
+        case HttpMethod::Put:
+            return "PUT";
+        case HttpMethod::Delete:
+            return "DELETE";
+        case HttpMethod::Patch:
+            return "PATCH";
+        case HttpMethod::Options:
+            return "OPTIONS";
+        case HttpMethod::Other:
+            return "OTHER";
     }
     return "OTHER";
 }

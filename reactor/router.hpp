@@ -14,19 +14,21 @@ namespace spoke {
 
 // Decoded path parameters of a matched route, by name.
 class RouteParams {
-public:
-    void set(std::string_view name, std::string value) { items_.emplace_back(name, std::move(value)); }
+  public:
+    void set(std::string_view name, std::string value) {
+        items_.emplace_back(name, std::move(value));
+    }
     // Empty string when absent (patterns guarantee presence of their own parameters).
     const std::string& get(std::string_view name) const;
 
-private:
+  private:
     std::vector<std::pair<std::string_view, std::string>> items_;
 };
 
 using RouteHandler = std::function<void(HttpExchange&, const RouteParams&)>;
 
 class Router {
-public:
+  public:
     // Pattern segments: literal, "{name}" (one segment), or a final "{name...}" (the rest,
     // '/'-joined). `name` must be a string literal or otherwise outlive the router.
     void add(HttpMethod method, std::string_view pattern, RouteHandler handler);
@@ -35,7 +37,7 @@ public:
         const RouteHandler* handler = nullptr;  // null: no route
         std::string_view route;                 // "GET /modules/{name}"
         RouteParams params;
-        std::string allow;      // set when the path matched but the method did not ("GET, POST")
+        std::string allow;  // set when the path matched but the method did not ("GET, POST")
         bool bad_encoding = false;  // a segment had invalid percent-encoding or decoded to NUL
     };
     Match match(HttpMethod method, std::string_view raw_path) const;
@@ -49,7 +51,7 @@ public:
     // "GET /modules/{name}", ... in registration order.
     std::vector<std::string> route_names() const;
 
-private:
+  private:
     struct Route {
         HttpMethod method;
         std::string name;                   // "GET /modules/{name}"

@@ -7,7 +7,9 @@ namespace spoke {
 Timer::Timer(EventLoop& loop, Callback<void()> on_fire)
     : ev_(evtimer_new(loop.base(), &Timer::on_timer, this)), on_fire_(std::move(on_fire)) {}
 
-Timer::~Timer() { event_free(ev_); }
+Timer::~Timer() {
+    event_free(ev_);
+}
 
 void Timer::arm(std::chrono::milliseconds delay) {
     timeval tv{static_cast<time_t>(delay.count() / 1000),
@@ -15,9 +17,13 @@ void Timer::arm(std::chrono::milliseconds delay) {
     evtimer_add(ev_, &tv);
 }
 
-void Timer::cancel() { evtimer_del(ev_); }
+void Timer::cancel() {
+    evtimer_del(ev_);
+}
 
-bool Timer::armed() const { return evtimer_pending(ev_, nullptr) != 0; }
+bool Timer::armed() const {
+    return evtimer_pending(ev_, nullptr) != 0;
+}
 
 void Timer::on_timer(int, short, void* arg) {
     // The callback must not destroy this Timer (owners free through EventLoop::defer).

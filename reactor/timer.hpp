@@ -9,7 +9,7 @@
 namespace spoke {
 
 class Timer {
-public:
+  public:
     Timer(EventLoop& loop, Callback<void()> on_fire);
     ~Timer();
     Timer(const Timer&) = delete;
@@ -20,7 +20,7 @@ public:
     void cancel();
     bool armed() const;
 
-private:
+  private:
     static void on_timer(int fd, short what, void* arg);
     event* ev_ = nullptr;
     Callback<void()> on_fire_;

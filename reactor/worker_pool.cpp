@@ -1,9 +1,10 @@
 #include "reactor/worker_pool.hpp"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <signal.h>
 
 namespace spoke {
 

@@ -1,12 +1,13 @@
 #pragma once
 // WorkerPool: threads with large stacks for CPU-heavy or blocking work (proto compiling, file I/O).
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <utility>
 #include <vector>
 
@@ -16,8 +17,9 @@
 namespace spoke {
 
 class WorkerPool {
-public:
-    // libprotobuf 3.21 recurses deeply while parsing: workers get `stack_bytes` of stack (64 MiB default).
+  public:
+    // libprotobuf 3.21 recurses deeply while parsing: workers get `stack_bytes` of stack (64 MiB
+    // default).
     explicit WorkerPool(unsigned threads, size_t stack_bytes = 64u << 20);
     ~WorkerPool();  // runs the queued jobs, then joins
     WorkerPool(const WorkerPool&) = delete;
@@ -41,7 +43,7 @@ public:
     size_t queued() const;
     unsigned size() const { return static_cast<unsigned>(threads_.size()); }
 
-private:
+  private:
     static void* thread_main(void* arg);
     void work_loop();
 

@@ -31,7 +31,7 @@ struct PushRequest {
 struct ValidatedPush {
     std::string module;
     std::string version;
-    std::vector<ProtoFile> files;  // sorted by path
+    std::vector<ProtoFile> files;          // sorted by path
     std::vector<VersionRef> dependencies;  // parsed, unresolved (may say "latest")
     SourceInfo source_info;
 };

@@ -20,7 +20,7 @@ enum class ErrorCode {
     UnknownDependency,  // 422 UNKNOWN_DEPENDENCY
     UnresolvedImport,   // 422 UNRESOLVED_IMPORT
     Unavailable,        // 503 UNAVAILABLE: a dependency is down or a deadline passed
-    Internal,           // 500 INTERNAL: a bug or an unexpected I/O failure (message is logged, not shown)
+    Internal,  // 500 INTERNAL: a bug or an unexpected I/O failure (message is logged, not shown)
 };
 
 // A diagnostic tied to a place in a .proto file (1-based line and column; 0 when unknown).
@@ -31,7 +31,8 @@ struct ProtoDiagnostic {
     std::string message;
 };
 
-// A failure: the code, a sentence naming the field or file that was wrong, optional per-file details.
+// A failure: the code, a sentence naming the field or file that was wrong, optional per-file
+// details.
 struct Error {
     ErrorCode code = ErrorCode::Internal;
     std::string message;
@@ -46,31 +47,48 @@ struct Error {
 // Either a value or an Error.
 template <class T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-    Result(Error error) : v_(std::move(error)) {}    // NOLINT: implicit by design
+  public:
+    Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+    Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
 
-    T& value() & { assert(ok()); return std::get<0>(v_); }
-    const T& value() const& { assert(ok()); return std::get<0>(v_); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+    T& value() & {
+        assert(ok());
+        return std::get<0>(v_);
+    }
+    const T& value() const& {
+        assert(ok());
+        return std::get<0>(v_);
+    }
+    T&& value() && {
+        assert(ok());
+        return std::get<0>(std::move(v_));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-    Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+    const Error& error() const& {
+        assert(!ok());
+        return std::get<1>(v_);
+    }
+    Error&& error() && {
+        assert(!ok());
+        return std::get<1>(std::move(v_));
+    }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 // Result of an operation that yields nothing on success.
 struct Unit {};
 using Status = Result<Unit>;
-inline Status ok_status() { return Unit{}; }
+inline Status ok_status() {
+    return Unit{};
+}
 
 }  // namespace spoke

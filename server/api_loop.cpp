@@ -18,11 +18,14 @@ ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, 
                  ResponseCache& cache, const HandlerSettings& settings)
     : config_(config), loop_(index), settings_(settings) {
     storage_ = backend.attach(loop_, pool);
-    services_ = std::make_unique<LoopServices>(LoopServices{loop_, pool, *storage_, cache, settings_});
+    services_ =
+        std::make_unique<LoopServices>(LoopServices{loop_, pool, *storage_, cache, settings_});
     register_api_routes(router_, *services_);
     router_.set_fallbacks(
         [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
-        [](HttpExchange& ex, const RouteParams& p) { reply_method_not_allowed(ex, p.get("allow")); },
+        [](HttpExchange& ex, const RouteParams& p) {
+            reply_method_not_allowed(ex, p.get("allow"));
+        },
         [](HttpExchange& ex, const RouteParams&) {
             reply_error(ex, Error::bad_request("the request path has an invalid percent-encoding"));
         });

@@ -2,9 +2,10 @@
 // ApiLoop: one API event loop and everything it owns (storage adapter, router, HTTP server,
 // access log, metrics), running on its own thread from accept to last byte.
 
+#include <pthread.h>
+
 #include <latch>
 #include <memory>
-#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@
 namespace spoke {
 
 class ApiLoop final : public ExchangeObserver {
-public:
+  public:
     // Builds everything on the calling thread; nothing runs until start().
     ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
             ResponseCache& cache, const HandlerSettings& settings);
@@ -42,7 +43,7 @@ public:
     void on_reply(const HttpExchange& ex, int status, size_t body_bytes,
                   int64_t duration_ns) override;
 
-private:
+  private:
     static void* thread_main(void* arg);
 
     const Config& config_;
@@ -59,6 +60,5 @@ private:
     pthread_t thread_{};
     bool running_ = false;
 };
-
 
 }  // namespace spoke

@@ -39,7 +39,7 @@ std::optional<LogLevel> parse_log_level(const std::string& s) {
 
 // Reads one variable into `out` with `parse`, or records an error naming it.
 class Reader {
-public:
+  public:
     Reader(const EnvLookup& env, std::vector<std::string>& errors) : env_(env), errors_(errors) {}
 
     std::optional<std::string> raw(const std::string& name) { return env_(name); }
@@ -56,7 +56,7 @@ public:
     }
     void fail(const std::string& line) { errors_.push_back(line); }
 
-private:
+  private:
     const EnvLookup& env_;
     std::vector<std::string>& errors_;
 };
@@ -74,22 +74,30 @@ std::optional<unsigned> parse_count(const std::string& s) {
 }
 
 // Variables of later features: format-checked now so a typo fails at start, used by later issues.
-const char* const kDeferredVariables[] = {
-    "SPOKE_POSTGRES_URL", "SPOKE_POSTGRES_REPLICA_URLS", "SPOKE_POSTGRES_MAX_CONNS",
-    "SPOKE_POSTGRES_MIN_CONNS", "SPOKE_POSTGRES_TIMEOUT", "SPOKE_S3_ENDPOINT", "SPOKE_S3_REGION",
-    "SPOKE_S3_BUCKET", "SPOKE_S3_ACCESS_KEY", "SPOKE_S3_SECRET_KEY", "SPOKE_S3_USE_PATH_STYLE",
-    "SPOKE_S3_TIMEOUT", "SPOKE_REDIS_URL", "SPOKE_REDIS_PASSWORD", "SPOKE_REDIS_DB",
-    "SPOKE_REDIS_TIMEOUT", "SPOKE_CACHE_TTL", "SPOKE_AUTH_ANONYMOUS_READ", "SPOKE_RATE_LIMIT",
-    "SPOKE_OTEL_ENABLED", "SPOKE_OTEL_ENDPOINT", "SPOKE_OTEL_SERVICE_NAME"};
+const char* const kDeferredVariables[] = {"SPOKE_POSTGRES_URL",       "SPOKE_POSTGRES_REPLICA_URLS",
+                                          "SPOKE_POSTGRES_MAX_CONNS", "SPOKE_POSTGRES_MIN_CONNS",
+                                          "SPOKE_POSTGRES_TIMEOUT",   "SPOKE_S3_ENDPOINT",
+                                          "SPOKE_S3_REGION",          "SPOKE_S3_BUCKET",
+                                          "SPOKE_S3_ACCESS_KEY",      "SPOKE_S3_SECRET_KEY",
+                                          "SPOKE_S3_USE_PATH_STYLE",  "SPOKE_S3_TIMEOUT",
+                                          "SPOKE_REDIS_URL",          "SPOKE_REDIS_PASSWORD",
+                                          "SPOKE_REDIS_DB",           "SPOKE_REDIS_TIMEOUT",
+                                          "SPOKE_CACHE_TTL",          "SPOKE_AUTH_ANONYMOUS_READ",
+                                          "SPOKE_RATE_LIMIT",         "SPOKE_OTEL_ENABLED",
+                                          "SPOKE_OTEL_ENDPOINT",      "SPOKE_OTEL_SERVICE_NAME"};
 
 }  // namespace
 
 const char* log_level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::Debug: return "debug";
-        case LogLevel::Info: return "info";
-        case LogLevel::Warn: return "warn";
-        case LogLevel::Error: return "error";
+        case LogLevel::Debug:
+            return "debug";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Warn:
+            return "warn";
+        case LogLevel::Error:
+            return "error";
     }
     return "info";
 }
@@ -101,12 +109,18 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
     if (!n) return std::nullopt;
     const std::string unit = text.substr(digits);
     uint64_t factor;
-    if (unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1000;
-    else if (unit == "m") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else if (unit.empty() && *n == 0) factor = 1;
-    else return std::nullopt;
+    if (unit == "ms")
+        factor = 1;
+    else if (unit == "s")
+        factor = 1000;
+    else if (unit == "m")
+        factor = 60'000;
+    else if (unit == "h")
+        factor = 3'600'000;
+    else if (unit.empty() && *n == 0)
+        factor = 1;
+    else
+        return std::nullopt;
     if (*n > (uint64_t{1} << 40) / factor) return std::nullopt;
     return std::chrono::milliseconds(*n * factor);
 }
@@ -118,11 +132,16 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
     if (!n) return std::nullopt;
     const std::string unit = text.substr(digits);
     uint64_t factor;
-    if (unit.empty() || unit == "B") factor = 1;
-    else if (unit == "KiB" || unit == "K" || unit == "KB") factor = 1ull << 10;
-    else if (unit == "MiB" || unit == "M" || unit == "MB") factor = 1ull << 20;
-    else if (unit == "GiB" || unit == "G" || unit == "GB") factor = 1ull << 30;
-    else return std::nullopt;
+    if (unit.empty() || unit == "B")
+        factor = 1;
+    else if (unit == "KiB" || unit == "K" || unit == "KB")
+        factor = 1ull << 10;
+    else if (unit == "MiB" || unit == "M" || unit == "MB")
+        factor = 1ull << 20;
+    else if (unit == "GiB" || unit == "G" || unit == "GB")
+        factor = 1ull << 30;
+    else
+        return std::nullopt;
     if (*n > (uint64_t{1} << 50) / factor) return std::nullopt;
     return *n * factor;
 }
@@ -173,7 +192,8 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     if (auto v = r.raw("SPOKE_HOST")) {
         in6_addr probe{};
         // Numeric only: resolving a name would block and could change between restarts.
-        if (inet_pton(AF_INET, v->c_str(), &probe) == 1 || inet_pton(AF_INET6, v->c_str(), &probe) == 1) {
+        if (inet_pton(AF_INET, v->c_str(), &probe) == 1 ||
+            inet_pton(AF_INET6, v->c_str(), &probe) == 1) {
             c.host = *v;
         } else {
             r.fail("SPOKE_HOST: \"" + *v + "\" is not a numeric IPv4 or IPv6 address");
@@ -184,9 +204,12 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     r.read("SPOKE_THREADS", c.threads, parse_count, "a thread count (1-1024)");
     r.read("SPOKE_WORKER_THREADS", c.worker_threads, parse_count, "a thread count (1-1024)");
     if (auto v = r.raw("SPOKE_LISTENER")) {
-        if (*v == "reuseport") c.reuse_port = true;
-        else if (*v == "shared") c.reuse_port = false;
-        else r.fail("SPOKE_LISTENER: \"" + *v + "\" is not reuseport or shared");
+        if (*v == "reuseport")
+            c.reuse_port = true;
+        else if (*v == "shared")
+            c.reuse_port = false;
+        else
+            r.fail("SPOKE_LISTENER: \"" + *v + "\" is not reuseport or shared");
     }
     const char* dur = "a duration (e.g. 250ms, 15s, 2m, 1h)";
     r.read("SPOKE_READ_TIMEOUT", c.read_timeout, parse_duration, dur);
@@ -204,14 +227,20 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     r.read("SPOKE_METRICS_ENABLED", c.metrics_enabled, parse_bool, "true or false");
     r.read("SPOKE_LOG_LEVEL", c.log_level, parse_log_level, "debug, info, warn or error");
     if (auto v = r.raw("SPOKE_STORAGE_TYPE")) {
-        if (*v == "filesystem") c.storage_type = *v;
+        if (*v == "filesystem")
+            c.storage_type = *v;
         else if (*v == "postgres")
-            r.fail("SPOKE_STORAGE_TYPE: \"postgres\" is not available in this build yet (use filesystem)");
-        else r.fail("SPOKE_STORAGE_TYPE: \"" + *v + "\" is not filesystem or postgres");
+            r.fail(
+                "SPOKE_STORAGE_TYPE: \"postgres\" is not available in this build yet (use "
+                "filesystem)");
+        else
+            r.fail("SPOKE_STORAGE_TYPE: \"" + *v + "\" is not filesystem or postgres");
     }
     if (auto v = r.raw("SPOKE_FILESYSTEM_ROOT")) {
-        if (v->empty()) r.fail("SPOKE_FILESYSTEM_ROOT: must not be empty");
-        else c.filesystem_root = *v;
+        if (v->empty())
+            r.fail("SPOKE_FILESYSTEM_ROOT: must not be empty");
+        else
+            c.filesystem_root = *v;
     }
     if (auto v = r.raw("SPOKE_ENV_FILE")) c.env_file = *v;
     for (const char* name : kDeferredVariables) {
@@ -222,7 +251,8 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     if (c.threads == 0) c.threads = cores;
     if (c.worker_threads == 0) c.worker_threads = cores;
     if (c.port == c.health_port) {
-        r.fail("SPOKE_HEALTH_PORT: must differ from SPOKE_PORT (both are " + std::to_string(c.port) + ")");
+        r.fail("SPOKE_HEALTH_PORT: must differ from SPOKE_PORT (both are " +
+               std::to_string(c.port) + ")");
     }
     if (c.max_file_bytes > c.max_body) {
         r.fail("SPOKE_MAX_FILE_SIZE: larger than SPOKE_MAX_BODY");

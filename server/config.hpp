@@ -1,5 +1,6 @@
 #pragma once
-// Config: every SPOKE_* setting, parsed and validated at start-up (and on SIGHUP for the live ones).
+// Config: every SPOKE_* setting, parsed and validated at start-up (and on SIGHUP for the live
+// ones).
 
 #include <chrono>
 #include <cstdint>
@@ -26,8 +27,8 @@ struct Config {
     std::chrono::milliseconds shutdown_timeout{30000};
     std::chrono::milliseconds request_timeout{15000};  // SPOKE_REQUEST_TIMEOUT: handler deadline
     uint64_t max_body = 32ull << 20;
-    uint64_t max_file_bytes = 1ull << 20;   // SPOKE_MAX_FILE_SIZE
-    uint64_t max_files = 2000;              // SPOKE_MAX_FILES
+    uint64_t max_file_bytes = 1ull << 20;  // SPOKE_MAX_FILE_SIZE
+    uint64_t max_files = 2000;             // SPOKE_MAX_FILES
     std::string storage_type = "filesystem";
     std::string filesystem_root = "./data";
     uint64_t l1_cache_size = 64ull << 20;
@@ -36,7 +37,8 @@ struct Config {
     bool metrics_enabled = true;
     std::string env_file;  // SPOKE_ENV_FILE: re-read on SIGHUP
 
-    // Settings given but not used by this build (later storage backends, auth): kept for the summary.
+    // Settings given but not used by this build (later storage backends, auth): kept for the
+    // summary.
     std::map<std::string, std::string> other;
 };
 

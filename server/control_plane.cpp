@@ -22,15 +22,23 @@ constexpr std::chrono::milliseconds kStatusEvery{5000};
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache)
-    : config_(config), loops_(loops), pool_(pool), cache_(cache), loop_(static_cast<unsigned>(loops.size())) {
+    : config_(config),
+      loops_(loops),
+      pool_(pool),
+      cache_(cache),
+      loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach(loop_, pool);
-    router_.add(HttpMethod::Get, "/health/live", [this](HttpExchange& ex, const RouteParams&) { handle_live(ex); });
-    router_.add(HttpMethod::Get, "/health/ready", [this](HttpExchange& ex, const RouteParams&) { handle_ready(ex); });
-    router_.add(HttpMethod::Get, "/metrics", [this](HttpExchange& ex, const RouteParams&) { handle_metrics(ex); });
-    router_.set_fallbacks(
-        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
-        [](HttpExchange& ex, const RouteParams& p) { reply_method_not_allowed(ex, p.get("allow")); },
-        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); });
+    router_.add(HttpMethod::Get, "/health/live",
+                [this](HttpExchange& ex, const RouteParams&) { handle_live(ex); });
+    router_.add(HttpMethod::Get, "/health/ready",
+                [this](HttpExchange& ex, const RouteParams&) { handle_ready(ex); });
+    router_.add(HttpMethod::Get, "/metrics",
+                [this](HttpExchange& ex, const RouteParams&) { handle_metrics(ex); });
+    router_.set_fallbacks([](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
+                          [](HttpExchange& ex, const RouteParams& p) {
+                              reply_method_not_allowed(ex, p.get("allow"));
+                          },
+                          [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); });
     HttpServerOptions opts;
     opts.max_body_bytes = 64 * 1024;
     opts.request_deadline = std::chrono::milliseconds(5000);
@@ -51,13 +59,16 @@ ControlPlane::~ControlPlane() {
     storage_.reset();
 }
 
-bool ControlPlane::serve_health(int fd) { return health_->accept_on(fd); }
+bool ControlPlane::serve_health(int fd) {
+    return health_->accept_on(fd);
+}
 
 int ControlPlane::run() {
     notifier_.ready(status_line());
-    Log::write(LogLevel::Info, "ready", {{"loops", static_cast<int64_t>(loops_.size())},
-                                         {"port", static_cast<int64_t>(config_.port)},
-                                         {"health_port", static_cast<int64_t>(config_.health_port)}});
+    Log::write(LogLevel::Info, "ready",
+               {{"loops", static_cast<int64_t>(loops_.size())},
+                {"port", static_cast<int64_t>(config_.port)},
+                {"health_port", static_cast<int64_t>(config_.health_port)}});
     watchdog_tick();
     loop_.run();
     return exit_code_;
@@ -95,8 +106,9 @@ void ControlPlane::watchdog_tick() {
         notifier_.status(status_line());
         last_status_ms_ = now;
     }
-    const auto half = interval ? std::chrono::duration_cast<std::chrono::milliseconds>(*interval) / 2
-                               : kStatusEvery;
+    const auto half = interval
+                          ? std::chrono::duration_cast<std::chrono::milliseconds>(*interval) / 2
+                          : kStatusEvery;
     watchdog_timer_->arm(std::max(half, std::chrono::milliseconds(10)));
 }
 
@@ -118,8 +130,9 @@ void ControlPlane::on_signal(int sig, short, void* arg) {
 void ControlPlane::begin_shutdown(const char* reason) {
     state_ = State::Draining;
     notifier_.stopping("draining after " + std::string(reason));
-    Log::write(LogLevel::Info, "draining", {{"reason", std::string_view(reason)},
-                                            {"timeout_ms", static_cast<int64_t>(config_.shutdown_timeout.count())}});
+    Log::write(LogLevel::Info, "draining",
+               {{"reason", std::string_view(reason)},
+                {"timeout_ms", static_cast<int64_t>(config_.shutdown_timeout.count())}});
     for (auto& l : loops_) l->begin_drain();
     drain_deadline_ms_ = monotonic_ms() + config_.shutdown_timeout.count();
     drain_timer_->arm(kDrainPoll);
@@ -159,17 +172,21 @@ void ControlPlane::reload() {
     EnvLookup env = env_file_overlay(config_.env_file, errors);
     Config fresh = load_config(env, errors);
     if (!errors.empty()) {
-        for (const auto& e : errors) Log::write(LogLevel::Error, "reload rejected", {{"error", std::string_view(e)}});
+        for (const auto& e : errors)
+            Log::write(LogLevel::Error, "reload rejected", {{"error", std::string_view(e)}});
         notifier_.ready(status_line());
         return;
     }
     if (fresh.log_level != config_.log_level) {
         config_.log_level = fresh.log_level;
         Log::set_level(fresh.log_level);
-        Log::write(LogLevel::Info, "log level changed", {{"log_level", std::string_view(log_level_name(fresh.log_level))}});
+        Log::write(LogLevel::Info, "log level changed",
+                   {{"log_level", std::string_view(log_level_name(fresh.log_level))}});
     }
     auto needs_restart = [&](const char* name, bool changed) {
-        if (changed) Log::write(LogLevel::Warn, "setting changed; takes effect after a restart", {{"setting", std::string_view(name)}});
+        if (changed)
+            Log::write(LogLevel::Warn, "setting changed; takes effect after a restart",
+                       {{"setting", std::string_view(name)}});
     };
     needs_restart("SPOKE_HOST", fresh.host != config_.host);
     needs_restart("SPOKE_PORT", fresh.port != config_.port);
@@ -188,7 +205,9 @@ void ControlPlane::handle_live(HttpExchange& ex) {
     if (loops_alive()) {
         ex.reply(200, kJson, R"({"status":"ok"})");
     } else {
-        ex.reply(503, kJson, R"({"status":"stalled","error":"an event loop has not checked in for over a second"})");
+        ex.reply(
+            503, kJson,
+            R"({"status":"stalled","error":"an event loop has not checked in for over a second"})");
     }
 }
 
@@ -223,7 +242,8 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
         body_checks += "}";
         const char* status = state_ != State::Running ? "draining" : all_up ? "ready" : "not_ready";
         const int code = (state_ == State::Running && all_up) ? 200 : 503;
-        live->reply(code, kJson, std::string("{\"status\":\"") + status + "\",\"checks\":" + body_checks + "}");
+        live->reply(code, kJson,
+                    std::string("{\"status\":\"") + status + "\",\"checks\":" + body_checks + "}");
     });
 }
 
@@ -246,15 +266,25 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     out += "spoke_http_inflight_requests " + std::to_string(inflight) + "\n";
     out += "# HELP spoke_event_loops API event loops.\n# TYPE spoke_event_loops gauge\n";
     out += "spoke_event_loops " + std::to_string(loops_.size()) + "\n";
-    out += "# HELP spoke_worker_queue_depth Jobs waiting for a worker thread.\n# TYPE spoke_worker_queue_depth gauge\n";
+    out +=
+        "# HELP spoke_worker_queue_depth Jobs waiting for a worker thread.\n# TYPE "
+        "spoke_worker_queue_depth gauge\n";
     out += "spoke_worker_queue_depth " + std::to_string(pool_.queued()) + "\n";
-    out += "# HELP spoke_cache_hits_total Response cache hits by tier.\n# TYPE spoke_cache_hits_total counter\n";
+    out +=
+        "# HELP spoke_cache_hits_total Response cache hits by tier.\n# TYPE spoke_cache_hits_total "
+        "counter\n";
     out += "spoke_cache_hits_total{tier=\"l1\"} " + std::to_string(cache_.hits()) + "\n";
-    out += "# HELP spoke_cache_misses_total Response cache misses by tier.\n# TYPE spoke_cache_misses_total counter\n";
+    out +=
+        "# HELP spoke_cache_misses_total Response cache misses by tier.\n# TYPE "
+        "spoke_cache_misses_total counter\n";
     out += "spoke_cache_misses_total{tier=\"l1\"} " + std::to_string(cache_.misses()) + "\n";
-    out += "# HELP spoke_cache_bytes Bytes held by the response cache.\n# TYPE spoke_cache_bytes gauge\n";
+    out +=
+        "# HELP spoke_cache_bytes Bytes held by the response cache.\n# TYPE spoke_cache_bytes "
+        "gauge\n";
     out += "spoke_cache_bytes{tier=\"l1\"} " + std::to_string(cache_.bytes()) + "\n";
-    out += "# HELP spoke_draining 1 while the server drains before exit.\n# TYPE spoke_draining gauge\n";
+    out +=
+        "# HELP spoke_draining 1 while the server drains before exit.\n# TYPE spoke_draining "
+        "gauge\n";
     out += std::string("spoke_draining ") + (state_ == State::Running ? "0" : "1") + "\n";
     out += "# HELP spoke_build_info Build information.\n# TYPE spoke_build_info gauge\n";
     out += "spoke_build_info{version=\"" SPOKE_VERSION "\",storage=";

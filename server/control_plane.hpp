@@ -23,7 +23,7 @@ namespace spoke {
 class ResponseCache;
 
 class ControlPlane {
-public:
+  public:
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache);
     ~ControlPlane();
@@ -36,7 +36,7 @@ public:
     // A loop whose heartbeat is older than this is stalled (/health/live 503, no WATCHDOG=1).
     static constexpr int64_t kStalledAfterMs = 1000;
 
-private:
+  private:
     enum class State { Running, Draining, Stopped };
 
     static void on_signal(int sig, short what, void* arg);

@@ -1,13 +1,13 @@
 #include "server/log.hpp"
 
-#include "handlers/json_codec.hpp"
-
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
+#include "handlers/json_codec.hpp"
 
 namespace spoke {
 
@@ -35,11 +35,21 @@ void append_json_string(std::string& out, std::string_view s) {
     for (char ch : s) {
         unsigned char c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];

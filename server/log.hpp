@@ -19,14 +19,15 @@ struct LogField {
 };
 
 class Log {
-public:
+  public:
     static void set_level(LogLevel level) { level_.store(level); }
     static LogLevel level() { return level_.load(); }
     static bool enabled(LogLevel level) { return level >= level_.load(); }
     // Writes one line: {"ts":..,"level":..,"msg":..,<fields>}. Thread-safe, unbuffered.
-    static void write(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields = {});
+    static void write(LogLevel level, std::string_view msg,
+                      std::initializer_list<LogField> fields = {});
 
-private:
+  private:
     static std::atomic<LogLevel> level_;
 };
 
@@ -36,13 +37,13 @@ void append_json_string(std::string& out, std::string_view s);
 // Per-loop access log: lines are batched and written when the buffer fills or on flush(), so a
 // busy loop makes one write() per batch instead of one per request.
 class AccessLog {
-public:
+  public:
     ~AccessLog() { flush(); }
     void append(std::string_view line);
     void flush();
     bool empty() const { return buffer_.empty(); }
 
-private:
+  private:
     std::string buffer_;
 };
 

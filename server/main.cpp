@@ -13,13 +13,16 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc > 1) {
-        std::fprintf(stderr, "usage: spoke-server [--version]\n(configuration comes from SPOKE_* environment variables)\n");
+        std::fprintf(stderr,
+                     "usage: spoke-server [--version]\n(configuration comes from SPOKE_* "
+                     "environment variables)\n");
         return 2;
     }
     std::vector<std::string> errors;
     spoke::Config config = spoke::load_config(spoke::process_env(), errors);
     if (!errors.empty()) {
-        for (const auto& e : errors) std::fprintf(stderr, "spoke-server: invalid configuration: %s\n", e.c_str());
+        for (const auto& e : errors)
+            std::fprintf(stderr, "spoke-server: invalid configuration: %s\n", e.c_str());
         return 2;
     }
     return spoke::run_server(std::move(config));

@@ -42,7 +42,8 @@ void RequestMetrics::render(const std::vector<const RequestMetrics*>& loops, std
     for (size_t r = 0; r < nroutes; ++r) {
         for (int status = 100; status < 600; ++status) {
             uint64_t n = 0;
-            for (const auto* l : loops) n += l->routes_[r]->by_status[status].load(std::memory_order_relaxed);
+            for (const auto* l : loops)
+                n += l->routes_[r]->by_status[status].load(std::memory_order_relaxed);
             if (n == 0) continue;
             out += "spoke_http_requests_total{";
             label(out, loops.front()->routes_[r]->name);
@@ -61,10 +62,13 @@ void RequestMetrics::render(const std::vector<const RequestMetrics*>& loops, std
         const std::string& name = loops.front()->routes_[r]->name;
         uint64_t cumulative = 0;
         for (size_t b = 0; b <= kBuckets.size(); ++b) {
-            for (const auto* l : loops) cumulative += l->routes_[r]->buckets[b].load(std::memory_order_relaxed);
+            for (const auto* l : loops)
+                cumulative += l->routes_[r]->buckets[b].load(std::memory_order_relaxed);
             char le[32];
-            if (b < kBuckets.size()) std::snprintf(le, sizeof le, "%g", kBuckets[b]);
-            else std::snprintf(le, sizeof le, "+Inf");
+            if (b < kBuckets.size())
+                std::snprintf(le, sizeof le, "%g", kBuckets[b]);
+            else
+                std::snprintf(le, sizeof le, "+Inf");
             out += "spoke_http_request_duration_seconds_bucket{";
             label(out, name);
             out += ",le=\"" + std::string(le) + "\"} " + std::to_string(cumulative) + "\n";

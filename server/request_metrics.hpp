@@ -14,11 +14,10 @@
 namespace spoke {
 
 class RequestMetrics {
-public:
+  public:
     // Upper bounds in seconds of the latency buckets (+Inf implied).
-    static constexpr std::array<double, 14> kBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                     0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                                     1,      5};
+    static constexpr std::array<double, 14> kBuckets{
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
     // The route set is fixed at construction so the scraper can read without locks.
     explicit RequestMetrics(const std::vector<std::string>& route_names);
 
@@ -27,7 +26,7 @@ public:
     // Prometheus text for the sum of `loops`.
     static void render(const std::vector<const RequestMetrics*>& loops, std::string& out);
 
-private:
+  private:
     struct RouteStats {
         std::string name;
         std::array<std::atomic<uint64_t>, 600> by_status{};

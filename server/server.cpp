@@ -75,20 +75,24 @@ int run_server(Config config) {
     signal(SIGPIPE, SIG_IGN);
     log_config(config);
 
-    auto backend = open_filesystem_backend(config.filesystem_root, config.cache_enabled ? config.l1_cache_size : 0);
+    auto backend = open_filesystem_backend(config.filesystem_root,
+                                           config.cache_enabled ? config.l1_cache_size : 0);
     if (!backend) {
-        Log::write(LogLevel::Error, "cannot open storage", {{"error", std::string_view(backend.error().message)}});
+        Log::write(LogLevel::Error, "cannot open storage",
+                   {{"error", std::string_view(backend.error().message)}});
         return 1;
     }
     auto listeners = open_api_listeners(config);
     if (!listeners) {
-        Log::write(LogLevel::Error, "cannot listen", {{"error", std::string_view(listeners.error().message)}});
+        Log::write(LogLevel::Error, "cannot listen",
+                   {{"error", std::string_view(listeners.error().message)}});
         return 1;
     }
     auto health_fd = listen_tcp(config.host, config.health_port, false);
     if (!health_fd) {
         for (int fd : *listeners) close(fd);
-        Log::write(LogLevel::Error, "cannot listen", {{"error", std::string_view(health_fd.error().message)}});
+        Log::write(LogLevel::Error, "cannot listen",
+                   {{"error", std::string_view(health_fd.error().message)}});
         return 1;
     }
 

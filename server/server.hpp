@@ -1,5 +1,6 @@
 #pragma once
-// run_server: assembles storage, worker pool, API loops and the control plane; returns the exit code.
+// run_server: assembles storage, worker pool, API loops and the control plane; returns the exit
+// code.
 
 #include "server/config.hpp"
 

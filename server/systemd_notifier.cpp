@@ -28,14 +28,20 @@ void SystemdNotifier::ready(std::string_view status) const {
     send("READY=1\nSTATUS=" + std::string(status) + "\nMAINPID=" + std::to_string(getpid()));
 }
 
-void SystemdNotifier::reloading() const { send("RELOADING=1\nSTATUS=reloading configuration"); }
+void SystemdNotifier::reloading() const {
+    send("RELOADING=1\nSTATUS=reloading configuration");
+}
 
 void SystemdNotifier::stopping(std::string_view status) const {
     send("STOPPING=1\nSTATUS=" + std::string(status));
 }
 
-void SystemdNotifier::watchdog() const { send("WATCHDOG=1"); }
+void SystemdNotifier::watchdog() const {
+    send("WATCHDOG=1");
+}
 
-void SystemdNotifier::status(std::string_view status) const { send("STATUS=" + std::string(status)); }
+void SystemdNotifier::status(std::string_view status) const {
+    send("STATUS=" + std::string(status));
+}
 
 }  // namespace spoke

@@ -9,7 +9,7 @@
 namespace spoke {
 
 class SystemdNotifier {
-public:
+  public:
     SystemdNotifier();
     bool supervised() const { return supervised_; }
     // Half of this is the ping period; nullopt when systemd set no watchdog for us.
@@ -21,7 +21,7 @@ public:
     void watchdog() const;
     void status(std::string_view status) const;
 
-private:
+  private:
     void send(std::string_view message) const;
     bool supervised_ = false;
     std::optional<std::chrono::microseconds> watchdog_;

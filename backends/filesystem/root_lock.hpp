@@ -9,7 +9,7 @@
 namespace spoke {
 
 class RootLock {
-public:
+  public:
     // Creates `root` if missing. Fails (for the operator) if another process holds the lock.
     static Result<RootLock> acquire(const std::string& root);
     RootLock(RootLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
@@ -17,7 +17,7 @@ public:
     RootLock(const RootLock&) = delete;
     ~RootLock();
 
-private:
+  private:
     explicit RootLock(int fd) : fd_(fd) {}
     int fd_;
 };

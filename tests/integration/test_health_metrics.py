@@ -39,6 +39,17 @@ def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def scrape_until(health, done, timeout_s=2.0):
+    """Scrapes until done(samples) holds or the deadline passes (metrics are recorded just after the
+    reply is sent, so a client can be a moment ahead of them); returns the last scrape."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        samples, text = scrape(health)
+        if done(samples) or time.monotonic() > deadline:
+            return samples, text
+        time.sleep(0.02)
+
+
 def test_live(health):
     r = health.get("/health/live")
     assert r.status_code == 200
@@ -66,11 +77,15 @@ def test_request_counter_counts_by_route_template_and_status(api, health):
         assert api.get(f"/modules/{m}").status_code == 200
     for i in range(2):
         assert api.get(f"/modules/metric-missing-{i}").status_code == 404
+    def delta(samples, status):
+        return value(samples, "spoke_http_requests_total", route=ROUTE, status=status) - \
+            value(before, "spoke_http_requests_total", route=ROUTE, status=status)
+
+    after, text = scrape_until(health, lambda s: delta(s, "200") >= 3 and delta(s, "404") >= 2)
+    time.sleep(0.1)
     after, text = scrape(health)
-    assert value(after, "spoke_http_requests_total", route=ROUTE, status="200") - \
-        value(before, "spoke_http_requests_total", route=ROUTE, status="200") == 3, text
-    assert value(after, "spoke_http_requests_total", route=ROUTE, status="404") - \
-        value(before, "spoke_http_requests_total", route=ROUTE, status="404") == 2, text
+    assert delta(after, "200") == 3, text
+    assert delta(after, "404") == 2, text
     # Route labels are templates: no module name ever becomes a label value.
     assert m not in text and "metric-missing-0" not in text
 
@@ -79,7 +94,8 @@ def test_latency_histogram(api, health):
     m = api.new_module("hist")
     for _ in range(4):
         assert api.get(f"/modules/{m}").status_code == 200
-    samples, text = scrape(health)
+    samples, text = scrape_until(health, lambda s: value(
+        s, "spoke_http_request_duration_seconds_bucket", route=ROUTE, le="+Inf") >= 4)
     buckets = sorted(((float("inf") if dict(lbl)["le"] == "+Inf" else float(dict(lbl)["le"])), v)
                      for (name, lbl), v in samples.items()
                      if name == "spoke_http_request_duration_seconds_bucket" and dict(lbl).get("route") == ROUTE)
@@ -119,7 +135,8 @@ def test_inflight_gauge_follows_slow_requests(module_spoke, health):
         t.join(timeout=10)
     assert results == [200, 200, 200]
     assert during - idle == 3
-    after = value(scrape(health)[0], "spoke_http_inflight_requests")
+    after = value(scrape_until(health, lambda s: value(s, "spoke_http_inflight_requests") == idle)[0],
+                  "spoke_http_inflight_requests")
     assert after == idle
 
 

@@ -15,14 +15,14 @@ namespace {
 
 // Runs `loop` on a thread for the duration of a test.
 class LoopThread {
-public:
+  public:
     explicit LoopThread(EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
     ~LoopThread() {
         loop_.stop();
         thread_.join();
     }
 
-private:
+  private:
     EventLoop& loop_;
     std::thread thread_;
 };
@@ -37,7 +37,8 @@ TEST(EventLoopTest, PostRunsOnTheLoopThread) {
             inside = loop.is_inside();
             done = true;
         });
-        for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        for (int i = 0; i < 500 && !done; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     EXPECT_TRUE(done);
     EXPECT_TRUE(inside);
@@ -57,7 +58,8 @@ TEST(EventLoopTest, DeferRunsAfterTheCurrentTaskInOrder) {
             });
             order.push_back(1);
         });
-        for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        for (int i = 0; i < 500 && !done; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
@@ -70,7 +72,8 @@ TEST(EventLoopTest, ManyDeferredTasksAllRunAcrossWakeups) {
         loop.post([&] {
             for (int i = 0; i < 1000; ++i) loop.defer([&] { ++ran; });
         });
-        for (int i = 0; i < 500 && ran < 1000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        for (int i = 0; i < 500 && ran < 1000; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     EXPECT_EQ(ran, 1000);
 }
@@ -120,7 +123,8 @@ TEST(TimerTest, FiresOnceAndCanBeCancelled) {
             b.reset();
             freed = true;
         });
-        for (int i = 0; i < 500 && !freed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        for (int i = 0; i < 500 && !freed; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     EXPECT_EQ(fired, 1);
     EXPECT_EQ(cancelled_fired, 0);
@@ -133,11 +137,14 @@ TEST(WorkerPoolTest, RunDeliversResultOnTheLoop) {
     {
         LoopThread t(loop);
         WorkerPool pool(2);
-        pool.run<int>(loop, [] { return 42; }, [&](int v) {
-            on_loop = loop.is_inside();
-            result = v;
-        });
-        for (int i = 0; i < 500 && result == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        pool.run<int>(
+            loop, [] { return 42; },
+            [&](int v) {
+                on_loop = loop.is_inside();
+                result = v;
+            });
+        for (int i = 0; i < 500 && result == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     EXPECT_EQ(result, 42);
     EXPECT_TRUE(on_loop);
@@ -155,7 +162,8 @@ TEST(WorkerPoolTest, WorkersHaveLargeStacks) {
     WorkerPool pool(1, 64u << 20);
     std::atomic<int> out{-1};
     pool.submit([&] { out = recurse(20000); });  // ~20 MiB of frames
-    for (int i = 0; i < 1000 && out < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 1000 && out < 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
     EXPECT_EQ(out, 20000);
 }
 

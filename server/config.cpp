@@ -102,48 +102,56 @@ const char* log_level_name(LogLevel level) {
     return "info";
 }
 
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+namespace {
+
+// "15s" -> {15, "s"}; nullopt when there is no leading number.
+std::optional<std::pair<uint64_t, std::string>> split_number_unit(const std::string& text) {
     size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
     auto n = parse_uint(std::string_view(text).substr(0, digits));
     if (!n) return std::nullopt;
-    const std::string unit = text.substr(digits);
-    uint64_t factor;
-    if (unit == "ms")
-        factor = 1;
-    else if (unit == "s")
-        factor = 1000;
-    else if (unit == "m")
-        factor = 60'000;
-    else if (unit == "h")
-        factor = 3'600'000;
-    else if (unit.empty() && *n == 0)
-        factor = 1;
-    else
-        return std::nullopt;
-    if (*n > (uint64_t{1} << 40) / factor) return std::nullopt;
-    return std::chrono::milliseconds(*n * factor);
+    return std::pair{*n, text.substr(digits)};
+}
+
+// n * factor, or nullopt past `limit` (no overflow, no absurd values).
+std::optional<uint64_t> scaled(uint64_t n, uint64_t factor, uint64_t limit) {
+    if (n > limit / factor) return std::nullopt;
+    return n * factor;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+    static const std::map<std::string, uint64_t> kUnits{
+        {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+    auto parsed = split_number_unit(text);
+    if (!parsed) return std::nullopt;
+    auto [n, unit] = *parsed;
+    if (unit.empty() && n == 0) return std::chrono::milliseconds(0);
+    auto it = kUnits.find(unit);
+    if (it == kUnits.end()) return std::nullopt;
+    auto ms = scaled(n, it->second, uint64_t{1} << 40);
+    if (!ms) return std::nullopt;
+    return std::chrono::milliseconds(*ms);
 }
 
 std::optional<uint64_t> parse_byte_size(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    auto n = parse_uint(std::string_view(text).substr(0, digits));
-    if (!n) return std::nullopt;
-    const std::string unit = text.substr(digits);
-    uint64_t factor;
-    if (unit.empty() || unit == "B")
-        factor = 1;
-    else if (unit == "KiB" || unit == "K" || unit == "KB")
-        factor = 1ull << 10;
-    else if (unit == "MiB" || unit == "M" || unit == "MB")
-        factor = 1ull << 20;
-    else if (unit == "GiB" || unit == "G" || unit == "GB")
-        factor = 1ull << 30;
-    else
-        return std::nullopt;
-    if (*n > (uint64_t{1} << 50) / factor) return std::nullopt;
-    return *n * factor;
+    static const std::map<std::string, uint64_t> kUnits{{"", 1},
+                                                        {"B", 1},
+                                                        {"K", 1ull << 10},
+                                                        {"KB", 1ull << 10},
+                                                        {"KiB", 1ull << 10},
+                                                        {"M", 1ull << 20},
+                                                        {"MB", 1ull << 20},
+                                                        {"MiB", 1ull << 20},
+                                                        {"G", 1ull << 30},
+                                                        {"GB", 1ull << 30},
+                                                        {"GiB", 1ull << 30}};
+    auto parsed = split_number_unit(text);
+    if (!parsed) return std::nullopt;
+    auto it = kUnits.find(parsed->second);
+    if (it == kUnits.end()) return std::nullopt;
+    return scaled(parsed->first, it->second, uint64_t{1} << 50);
 }
 
 EnvLookup process_env() {

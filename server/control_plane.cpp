@@ -18,6 +18,16 @@ namespace {
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr std::chrono::milliseconds kStatusEvery{5000};
+// One metric with its HELP and TYPE lines; `labels` without braces, may be empty.
+void append_metric(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, std::string_view labels, uint64_t value) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+    out.append(name);
+    if (!labels.empty()) out.append("{").append(labels).append("}");
+    out.append(" ").append(std::to_string(value)).append("\n");
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
@@ -261,31 +271,19 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     std::string out;
     out.reserve(16 * 1024);
     RequestMetrics::render(all, out);
-    out += "# HELP spoke_http_inflight_requests Requests accepted and not yet finished.\n";
-    out += "# TYPE spoke_http_inflight_requests gauge\n";
-    out += "spoke_http_inflight_requests " + std::to_string(inflight) + "\n";
-    out += "# HELP spoke_event_loops API event loops.\n# TYPE spoke_event_loops gauge\n";
-    out += "spoke_event_loops " + std::to_string(loops_.size()) + "\n";
-    out +=
-        "# HELP spoke_worker_queue_depth Jobs waiting for a worker thread.\n# TYPE "
-        "spoke_worker_queue_depth gauge\n";
-    out += "spoke_worker_queue_depth " + std::to_string(pool_.queued()) + "\n";
-    out +=
-        "# HELP spoke_cache_hits_total Response cache hits by tier.\n# TYPE spoke_cache_hits_total "
-        "counter\n";
-    out += "spoke_cache_hits_total{tier=\"l1\"} " + std::to_string(cache_.hits()) + "\n";
-    out +=
-        "# HELP spoke_cache_misses_total Response cache misses by tier.\n# TYPE "
-        "spoke_cache_misses_total counter\n";
-    out += "spoke_cache_misses_total{tier=\"l1\"} " + std::to_string(cache_.misses()) + "\n";
-    out +=
-        "# HELP spoke_cache_bytes Bytes held by the response cache.\n# TYPE spoke_cache_bytes "
-        "gauge\n";
-    out += "spoke_cache_bytes{tier=\"l1\"} " + std::to_string(cache_.bytes()) + "\n";
-    out +=
-        "# HELP spoke_draining 1 while the server drains before exit.\n# TYPE spoke_draining "
-        "gauge\n";
-    out += std::string("spoke_draining ") + (state_ == State::Running ? "0" : "1") + "\n";
+    append_metric(out, "spoke_http_inflight_requests", "gauge",
+                  "Requests accepted and not yet finished.", "", inflight);
+    append_metric(out, "spoke_event_loops", "gauge", "API event loops.", "", loops_.size());
+    append_metric(out, "spoke_worker_queue_depth", "gauge", "Jobs waiting for a worker thread.", "",
+                  pool_.queued());
+    append_metric(out, "spoke_cache_hits_total", "counter", "Response cache hits by tier.",
+                  "tier=\"l1\"", cache_.hits());
+    append_metric(out, "spoke_cache_misses_total", "counter", "Response cache misses by tier.",
+                  "tier=\"l1\"", cache_.misses());
+    append_metric(out, "spoke_cache_bytes", "gauge", "Bytes held by the response cache.",
+                  "tier=\"l1\"", cache_.bytes());
+    append_metric(out, "spoke_draining", "gauge", "1 while the server drains before exit.", "",
+                  state_ == State::Running ? 0 : 1);
     out += "# HELP spoke_build_info Build information.\n# TYPE spoke_build_info gauge\n";
     out += "spoke_build_info{version=\"" SPOKE_VERSION "\",storage=";
     append_json_string(out, config_.storage_type);

@@ -98,14 +98,15 @@ if [ -n "${SPOKE_SERVER_BIN:-}" ]; then
   BIN=$SPOKE_SERVER_BIN
 else
   echo "== building release spoke-server in $root/build-bench"
-  # -Wno-error=restrict: g++ 12 at -O3 gives a false -Wrestrict on `"\"" + std::string(s)`
-  # (GCC bug 105329), which -Werror would turn into a failed release build.
   cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DSPOKE_BUILD_TESTS=OFF -DCMAKE_CXX_FLAGS=-Wno-error=restrict >/dev/null
+    -DSPOKE_BUILD_TESTS=OFF >/dev/null
   ninja -C "$root/build-bench" spoke-server >/dev/null
   BIN=$root/build-bench/spoke-server
 fi
 [ -x "$BIN" ] || { echo "bench: no server binary at $BIN" >&2; exit 1; }
+# The second baseline: bare evhttp serving the same bytes, the ceiling of anything built on it.
+EVHTTP_BIN=$work/evhttp_static
+g++ -O2 -std=c++20 -o "$EVHTTP_BIN" "$here/baseline/evhttp_static.cpp" -levent
 
 echo "== machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)"
 echo "== date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -206,7 +207,7 @@ run_wrk() {
       errs = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
       cores = ticks / hz / secs
       printf "%.0f %.3f %.3f %d %.2f %.0f\n", v["requests"] / secs, v["p50_us"] / 1000,
-        v["p99_us"] / 1000, errs, cores, cores > 0 ? v["requests"] / secs / cores : 0
+        v["p99_us"] / 1000, errs, cores, (cores > 0 ? v["requests"] / secs / cores : 0)
     }' >>"$work/results/$scenario"
   tail -1 "$work/results/$scenario" | awk -v s="$scenario" \
     '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores (%s req/s/core)\n", s, $1, $2, $3, $4, $5, $6}'
@@ -245,9 +246,16 @@ echo "   hot version $hot_path: $hot_bytes body bytes"
 mkdir -p "$ngx/html"
 cp "$work/hot.json" "$ngx/html/hot.json"
 start_nginx 1 0
+EVHTTP_PORT=$(free_port "$API_PORT")
+taskset -c 0 "$EVHTTP_BIN" "$EVHTTP_PORT" "$work/hot.json" >"$work/evhttp.log" 2>&1 &
+EVHTTP_PID=$!
+started_pids+=("$EVHTTP_PID")
+EVHTTP_URL="http://$HOST:$EVHTTP_PORT/hot.json"
+wait_http "$EVHTTP_URL" "$EVHTTP_PID" 10 || { echo "bench: evhttp baseline did not start" >&2; exit 1; }
 
 echo "== warm-up (2 s each, not recorded)"
 warm 1 "$NGINX_URL"
+warm 1 "$EVHTTP_URL"
 warm 1 "$BASE$hot_path"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
@@ -257,12 +265,14 @@ warm 1 "$BASE/modules?limit=100"
 for ((rep = 1; rep <= REPEATS; rep++)); do
   echo "== run $rep/$REPEATS"
   run_wrk nginx-static 1 "$(nginx_workers)" "$NGINX_URL"
+  run_wrk evhttp-static 1 "$EVHTTP_PID" "$EVHTTP_URL"
   run_wrk hot-version 1 "$PINNED_PID" "$BASE$hot_path"
   run_wrk many-versions 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
   run_wrk files 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
   run_wrk list-modules 1 "$PINNED_PID" "$BASE/modules?limit=100"
 done
 stop_pid "$NGINX_PID"
+stop_pid "$EVHTTP_PID"
 rss_reads=$(mem_kib "$PINNED_PID" VmHWM)
 
 # Pushes change the data, so they run after the reads; the run number keeps versions unique.
@@ -303,7 +313,7 @@ echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION;" \
 echo "   vs nginx: pinned rows against nginx-static, unpinned rows against nginx-2workers"
 printf "%-22s %9s %8s %8s %7s %8s %9s %10s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
   "srv CPU" "vs nginx" "req/s/core" "vs nginx"
-for s in nginx-static hot-version many-versions files list-modules push \
+for s in nginx-static evhttp-static hot-version many-versions files list-modules push \
   nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
   case $s in
@@ -315,10 +325,10 @@ for s in nginx-static hot-version many-versions files list-modules push \
   printf "%-22s %9s %8s %8s %7s %8s %8.1f%% %10s %8.1f%%\n" "$s" "$rps" "$(col "$s" 2)" \
     "$(col "$s" 3)" "$(col "$s" 4)" "$(col "$s" 5)" \
     "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN {print 100 * a / b}')" "$per_core" \
-    "$(awk -v a="$per_core" -v b="$(col "$base" 6)" 'BEGIN {print b > 0 ? 100 * a / b : 0}')"
+    "$(awk -v a="$per_core" -v b="$(col "$base" 6)" 'BEGIN {print (b > 0 ? 100 * a / b : 0)}')"
 done
 echo
-echo "hot version body: $hot_bytes bytes (nginx serves a copy of it)"
+echo "hot version body: $hot_bytes bytes (nginx and the bare evhttp server serve a copy of it)"
 echo "seeding: $seed_json"
 echo "peak RSS (VmHWM) of the pinned server: $((rss_seeded / 1024)) MiB after seeding," \
   "$((rss_reads / 1024)) MiB after the read runs, $((rss_after / 1024)) MiB after the push runs"

@@ -121,7 +121,7 @@ JsonPtr file_entry_to_json(const FileEntry& f) {
 // ---- Reading: every error names the field, e.g. "files[2].content" must be a string. ----
 
 Error field_error(std::string_view label, std::string_view rule) {
-    return Error::bad_request("\"" + std::string(label) + "\" " + std::string(rule));
+    return Error::bad_request(quote_value(label).append(" ").append(rule));
 }
 
 std::string join(std::string_view prefix, std::string_view key) {

@@ -40,6 +40,11 @@ EventLoop::EventLoop(unsigned index) : index_(index) {
     event_config* cfg = event_config_new();
     if (cfg == nullptr) die("event_config_new");
     event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    // Coalesces the enable/disable pairs evhttp makes around every request into one epoll_ctl
+    // per iteration (measured: 4 -> 2 epoll_ctl per keep-alive request, +25 % req/s). libevent
+    // warns against it when one epoll set holds two fds of one file (dup); each loop's set holds
+    // at most one fd of the shared listener, so that case cannot arise.
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     base_ = event_base_new_with_config(cfg);
     event_config_free(cfg);
     if (base_ == nullptr) die("event_base_new_with_config");

@@ -22,12 +22,6 @@ class ExchangeHandle;
 enum class HttpMethod { Get, Head, Post, Put, Delete, Patch, Options, Other };
 std::string_view method_name(HttpMethod m);
 
-// A response header to send.
-struct HttpHeader {
-    std::string name;
-    std::string value;
-};
-
 class HttpExchange {
   public:
     HttpExchange(HttpServer& server, evhttp_request* req, uint64_t id);
@@ -50,16 +44,23 @@ class HttpExchange {
     // Whole request body (libevent buffers it up to SPOKE_MAX_BODY).
     std::string_view body() const;
     const std::string& request_id() const { return request_id_; }
-    const std::string& peer_address() const { return peer_; }
+    // Client address (empty once the reply is sent: it is read from the live connection).
+    std::string peer_address() const;
     // W3C trace context as received (empty if none), for the logs.
     const std::string& traceparent() const { return traceparent_; }
 
-    // Name of the matched route (e.g. "GET /modules/{name}"), for metrics and logs.
-    void set_route(std::string_view route) { route_ = route; }
+    // The matched route: its name (e.g. "GET /modules/{name}") and its index in the Router
+    // (kUnmatchedRoute when none), for metrics and logs.
+    static constexpr size_t kUnmatchedRoute = static_cast<size_t>(-1);
+    void set_route(std::string_view route, size_t index) {
+        route_ = route;
+        route_index_ = index;
+    }
     std::string_view route() const { return route_; }
+    size_t route_index() const { return route_index_; }
 
-    // Headers to send with the reply (added before reply()).
-    void add_header(std::string name, std::string value);
+    // A header to send with the reply (call before reply(); ignored after it).
+    void add_header(std::string_view name, std::string_view value);
 
     // Send the reply. Exactly one reply per exchange; later calls are ignored (and logged).
     void reply(int status, std::string_view content_type, std::string body);
@@ -82,10 +83,9 @@ class HttpExchange {
     std::string path_;
     std::string raw_query_;
     std::string request_id_;
-    std::string peer_;
     std::string traceparent_;
     std::string_view route_ = "unmatched";
-    std::vector<HttpHeader> headers_;
+    size_t route_index_ = kUnmatchedRoute;
     bool replied_ = false;
     int64_t started_ns_ = 0;
 };

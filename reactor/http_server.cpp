@@ -70,7 +70,7 @@ void HttpServer::handle(evhttp_request* req) {
 
     Router::Match match = router_.match(ex.method(), ex.path());
     if (match.handler != nullptr) {
-        ex.set_route(match.route);
+        ex.set_route(match.route, match.index);
         (*match.handler)(ex, match.params);
     } else if (match.bad_encoding) {
         router_.bad_path()(ex, match.params);
@@ -101,10 +101,14 @@ void HttpServer::finished(HttpExchange& ex, int status, size_t body_bytes) {
         observer_->on_reply(ex, status, body_bytes, now - ex.started_ns());
     }
     // Freed on a later iteration: we may be inside the exchange's own deadline timer.
-    loop_.defer([this, id = ex.id()] {
-        live_.erase(id);
-        live_count_.fetch_sub(1, std::memory_order_relaxed);
-    });
+    finished_.push_back(ex.id());
+    if (finished_.size() == 1) loop_.defer([this] { free_finished(); });
+}
+
+void HttpServer::free_finished() {
+    for (uint64_t id : finished_) live_.erase(id);
+    live_count_.fetch_sub(finished_.size(), std::memory_order_relaxed);
+    finished_.clear();
 }
 
 }  // namespace spoke

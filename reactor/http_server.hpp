@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "reactor/event_loop.hpp"
 #include "reactor/http_exchange.hpp"
@@ -60,6 +61,7 @@ class HttpServer {
     static void on_request(evhttp_request* req, void* arg);
     void handle(evhttp_request* req);
     void finished(HttpExchange& ex, int status, size_t body_bytes);  // called by HttpExchange::send
+    void free_finished();
 
     EventLoop& loop_;
     const Router& router_;
@@ -75,6 +77,8 @@ class HttpServer {
     };
     std::unordered_map<uint64_t, Live> live_;
     std::atomic<size_t> live_count_{0};
+    // Replied exchanges, freed together on a later iteration (one deferred task per batch).
+    std::vector<uint64_t> finished_;
 };
 
 }  // namespace spoke

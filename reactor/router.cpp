@@ -6,18 +6,28 @@ namespace spoke {
 
 namespace {
 
-// Splits "/a/b/c" into {"a","b","c"}; a trailing slash yields an empty last segment.
-std::vector<std::string_view> split_path(std::string_view path) {
-    std::vector<std::string_view> out;
+// Segments of a path without allocating: "/a/b/c" -> {"a","b","c"}; a trailing slash yields an
+// empty last segment. Paths with more segments than kMaxSegments keep the rest in the last one
+// (no route is that deep except through a tail parameter, which re-splits it).
+struct Segments {
+    static constexpr size_t kMaxSegments = 32;
+    std::array<std::string_view, kMaxSegments> items;
+    size_t count = 0;
+    std::string_view operator[](size_t i) const { return items[i]; }
+    size_t size() const { return count; }
+};
+
+Segments split_path(std::string_view path) {
+    Segments out;
     if (!path.empty() && path.front() == '/') path.remove_prefix(1);
     size_t start = 0;
     for (;;) {
         size_t slash = path.find('/', start);
-        if (slash == std::string_view::npos) {
-            out.push_back(path.substr(start));
+        if (slash == std::string_view::npos || out.count + 1 == Segments::kMaxSegments) {
+            out.items[out.count++] = path.substr(start);
             return out;
         }
-        out.push_back(path.substr(start, slash - start));
+        out.items[out.count++] = path.substr(start, slash - start);
         start = slash + 1;
     }
 }
@@ -57,10 +67,14 @@ std::string_view method_name(HttpMethod m) {
     return "OTHER";
 }
 
+void RouteParams::set(std::string_view name, std::string value) {
+    if (count_ < kMax) items_[count_++] = {name, std::move(value)};
+}
+
 const std::string& RouteParams::get(std::string_view name) const {
     static const std::string kEmpty;
-    for (const auto& [k, v] : items_)
-        if (k == name) return v;
+    for (size_t i = 0; i < count_; ++i)
+        if (items_[i].first == name) return items_[i].second;
     return kEmpty;
 }
 
@@ -86,7 +100,8 @@ void Router::add(HttpMethod method, std::string_view pattern, RouteHandler handl
     Route r;
     r.method = method;
     r.name = std::string(method_name(method)) + " " + std::string(pattern);
-    for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
+    const Segments segs = split_path(pattern);
+    for (size_t i = 0; i < segs.size(); ++i) r.segments.emplace_back(segs[i]);
     assert(!r.segments.empty());
     const std::string& last = r.segments.back();
     r.tail = last.size() > 5 && last.ends_with("...}");
@@ -112,7 +127,8 @@ Router::Match Router::match(HttpMethod method, std::string_view raw_path) const 
     const auto segs = split_path(raw_path);
     // HEAD is served by GET routes (libevent drops the body).
     const HttpMethod wanted = method == HttpMethod::Head ? HttpMethod::Get : method;
-    for (const Route& r : routes_) {
+    for (size_t index = 0; index < routes_.size(); ++index) {
+        const Route& r = routes_[index];
         const size_t fixed = r.tail ? r.segments.size() - 1 : r.segments.size();
         if (r.tail ? segs.size() <= fixed : segs.size() != fixed) continue;
         bool ok = true;
@@ -127,6 +143,7 @@ Router::Match Router::match(HttpMethod method, std::string_view raw_path) const 
         }
         Match m;
         m.route = r.name;
+        m.index = index;
         m.handler = &r.handler;
         for (size_t i = 0; i < fixed; ++i) {
             if (!is_param(r.segments[i])) continue;

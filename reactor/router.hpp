@@ -1,6 +1,7 @@
 #pragma once
 // Router: maps method + path pattern to a handler; extracts and percent-decodes path parameters.
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -15,14 +16,15 @@ namespace spoke {
 // Decoded path parameters of a matched route, by name.
 class RouteParams {
   public:
-    void set(std::string_view name, std::string value) {
-        items_.emplace_back(name, std::move(value));
-    }
+    static constexpr size_t kMax = 8;  // more parameters than any pattern has
+    void set(std::string_view name, std::string value);
     // Empty string when absent (patterns guarantee presence of their own parameters).
     const std::string& get(std::string_view name) const;
 
   private:
-    std::vector<std::pair<std::string_view, std::string>> items_;
+    // Inline storage: matching a request allocates nothing beyond long decoded values.
+    std::array<std::pair<std::string_view, std::string>, kMax> items_;
+    size_t count_ = 0;
 };
 
 using RouteHandler = std::function<void(HttpExchange&, const RouteParams&)>;
@@ -36,6 +38,7 @@ class Router {
     struct Match {
         const RouteHandler* handler = nullptr;  // null: no route
         std::string_view route;                 // "GET /modules/{name}"
+        size_t index = 0;                       // position in registration order
         RouteParams params;
         std::string allow;  // set when the path matched but the method did not ("GET, POST")
         bool bad_encoding = false;  // a segment had invalid percent-encoding or decoded to NUL

@@ -12,28 +12,8 @@ constexpr size_t kMaxVersionName = 100;
 constexpr size_t kMaxFilePath = 512;
 constexpr std::string_view kProtoSuffix = ".proto";
 
-// Quoted for messages; control bytes are escaped so a message never carries raw NULs.
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xf];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-    return out;
-}
-
 Status reject(std::string_view what, std::string_view value, std::string_view rule) {
-    return Error::bad_request(std::string(what) + " " + quoted(value) + ": " + std::string(rule));
+    return Error::bad_request(std::string(what) + " " + quote_value(value) + ": " + std::string(rule));
 }
 
 bool is_lower_alnum(char c) {
@@ -152,16 +132,16 @@ Status validate_file_path(std::string_view path) {
 Result<VersionRef> parse_dependency_ref(std::string_view ref) {
     const size_t at = ref.find('@');
     if (at == std::string_view::npos) {
-        return Error::bad_request("dependency " + quoted(ref) + ": expected \"module@version\"");
+        return Error::bad_request("dependency " + quote_value(ref) + ": expected \"module@version\"");
     }
     const std::string_view module = ref.substr(0, at);
     const std::string_view version = ref.substr(at + 1);
     if (Status s = validate_module_name(module); !s) {
-        return Error::bad_request("dependency " + quoted(ref) + ": " + s.error().message);
+        return Error::bad_request("dependency " + quote_value(ref) + ": " + s.error().message);
     }
     if (version != "latest") {
         if (Status s = validate_version_name(version); !s) {
-            return Error::bad_request("dependency " + quoted(ref) + ": " + s.error().message);
+            return Error::bad_request("dependency " + quote_value(ref) + ": " + s.error().message);
         }
     }
     return VersionRef{std::string(module), std::string(version)};

@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -43,6 +44,10 @@ struct Error {
     static Error internal(std::string m) { return {ErrorCode::Internal, std::move(m), {}}; }
     static Error unavailable(std::string m) { return {ErrorCode::Unavailable, std::move(m), {}}; }
 };
+
+// `s` in double quotes with quotes, backslashes and control bytes escaped: for naming a
+// user-supplied value in an error message.
+std::string quote_value(std::string_view s);
 
 // Either a value or an Error.
 template <class T>

@@ -26,7 +26,7 @@ if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null 
   echo "clang-format: files above need formatting (clang-format -i)"; failed=1
 fi
 
-run_suite plain "$root/build-test"
+run_suite plain "$root/build-test" -DCMAKE_BUILD_TYPE=Release
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite sanitized "$root/build-asan" -DSPOKE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -91,7 +91,7 @@ void ApiLoop::join() {
 }
 
 void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, int64_t duration_ns) {
-    metrics_->record(ex.route(), status, duration_ns);
+    metrics_->record(ex.route_index(), status, duration_ns);
     if (!Log::enabled(LogLevel::Info)) return;
     std::string line;
     line.reserve(256);

@@ -1,5 +1,6 @@
 #include "server/request_metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "server/log.hpp"
@@ -10,17 +11,14 @@ RequestMetrics::RequestMetrics(const std::vector<std::string>& route_names) {
     auto add = [this](const std::string& name) {
         auto stats = std::make_unique<RouteStats>();
         stats->name = name;
-        by_name_[stats->name] = stats.get();
         routes_.push_back(std::move(stats));
     };
     for (const auto& n : route_names) add(n);
     add("unmatched");
-    unmatched_ = routes_.back().get();
 }
 
-void RequestMetrics::record(std::string_view route, int status, int64_t duration_ns) {
-    auto it = by_name_.find(route);
-    RouteStats& s = it == by_name_.end() ? *unmatched_ : *it->second;
+void RequestMetrics::record(size_t route_index, int status, int64_t duration_ns) {
+    RouteStats& s = *routes_[std::min(route_index, routes_.size() - 1)];
     if (status >= 0 && status < 600) s.by_status[status].fetch_add(1, std::memory_order_relaxed);
     const double secs = static_cast<double>(duration_ns) / 1e9;
     size_t b = 0;

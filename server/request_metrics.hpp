@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace spoke {
@@ -21,7 +20,8 @@ class RequestMetrics {
     // The route set is fixed at construction so the scraper can read without locks.
     explicit RequestMetrics(const std::vector<std::string>& route_names);
 
-    void record(std::string_view route, int status, int64_t duration_ns);
+    // `route_index` is the Router's index of the route (out of range: "unmatched").
+    void record(size_t route_index, int status, int64_t duration_ns);
 
     // Prometheus text for the sum of `loops`.
     static void render(const std::vector<const RequestMetrics*>& loops, std::string& out);
@@ -34,9 +34,7 @@ class RequestMetrics {
         std::atomic<uint64_t> duration_ns_sum{0};
         std::atomic<uint64_t> count{0};
     };
-    std::vector<std::unique_ptr<RouteStats>> routes_;
-    std::unordered_map<std::string_view, RouteStats*> by_name_;
-    RouteStats* unmatched_ = nullptr;
+    std::vector<std::unique_ptr<RouteStats>> routes_;  // the Router's order, then "unmatched"
 };
 
 }  // namespace spoke

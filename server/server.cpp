@@ -75,8 +75,10 @@ int run_server(Config config) {
     signal(SIGPIPE, SIG_IGN);
     log_config(config);
 
-    auto backend = open_filesystem_backend(config.filesystem_root,
-                                           config.cache_enabled ? config.l1_cache_size : 0);
+    // SPOKE_L1_CACHE_SIZE bounds all in-process caching: half for stored contents, half for
+    // rendered responses.
+    const size_t cache_share = config.cache_enabled ? config.l1_cache_size / 2 : 0;
+    auto backend = open_filesystem_backend(config.filesystem_root, cache_share);
     if (!backend) {
         Log::write(LogLevel::Error, "cannot open storage",
                    {{"error", std::string_view(backend.error().message)}});
@@ -102,7 +104,7 @@ int run_server(Config config) {
     settings.limits.max_total_bytes = config.max_body;
 
     auto pool = std::make_unique<WorkerPool>(config.worker_threads);
-    ResponseCache cache(config.cache_enabled ? config.l1_cache_size : 0);
+    ResponseCache cache(cache_share);
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
         loops.push_back(std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings));

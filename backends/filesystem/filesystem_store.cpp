@@ -28,10 +28,6 @@ void log_detail(std::string_view what, std::string_view detail) {
                  what.data(), static_cast<int>(detail.size()), detail.data());
 }
 
-std::string in_quotes(std::string_view s) {
-    return "\"" + std::string(s) + "\"";
-}
-
 TimestampMs now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -90,7 +86,7 @@ Result<std::unique_ptr<FilesystemStore>> FilesystemStore::open(std::string root,
 
 Status FilesystemStore::prepare_root() {
     auto unusable = [this](const std::string& why) {
-        return Error::internal("filesystem storage root " + in_quotes(root_) +
+        return Error::internal("filesystem storage root " + quote_value(root_) +
                                " is not a writable directory: " + why);
     };
     std::error_code ec;
@@ -222,7 +218,7 @@ Result<Module> FilesystemStore::create_module(const std::string& name,
                                               const std::string& description) {
     if (auto s = validate_module_name(name); !s) return std::move(s).error();
     auto exists = [&] {
-        return Error{ErrorCode::ModuleExists, "module " + in_quotes(name) + " already exists", {}};
+        return Error{ErrorCode::ModuleExists, "module " + quote_value(name) + " already exists", {}};
     };
     {
         std::shared_lock lock(index_mutex_);
@@ -308,8 +304,8 @@ Result<PutVersionResult> FilesystemStore::settle_existing(const VersionRecord& e
         return PutVersionResult{PutOutcome::Identical, existing};
     }
     return Error{ErrorCode::VersionExists,
-                 "version " + in_quotes(existing.version) + " of module " +
-                     in_quotes(existing.module_name) + " already exists with different content",
+                 "version " + quote_value(existing.version) + " of module " +
+                     quote_value(existing.module_name) + " already exists with different content",
                  {}};
 }
 
@@ -328,7 +324,7 @@ Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft)
     {
         std::shared_lock lock(index_mutex_);
         if (!index_.has_module(record.module_name)) {
-            return Error::not_found("module " + in_quotes(record.module_name) + " does not exist");
+            return Error::not_found("module " + quote_value(record.module_name) + " does not exist");
         }
         if (auto found = index_.find(record.module_name, key))
             return settle_existing(**found, draft);

@@ -9,12 +9,8 @@
 namespace spoke {
 namespace {
 
-std::string in_quotes(std::string_view s) {
-    return "\"" + std::string(s) + "\"";
-}
-
 Error module_missing(std::string_view name) {
-    return Error::not_found("module " + in_quotes(name) + " does not exist");
+    return Error::not_found("module " + quote_value(name) + " does not exist");
 }
 
 // Stored dependencies are exact "module@version" strings.
@@ -115,14 +111,14 @@ Result<const VersionRecord*> MetadataIndex::find(std::string_view module,
     const Entry& entry = it->second;
     if (version == "latest") {
         if (!entry.module.latest_version) {
-            return Error::not_found("module " + in_quotes(module) + " has no versions");
+            return Error::not_found("module " + quote_value(module) + " has no versions");
         }
         return &entry.newest_first[entry.by_key.at(version_key(*entry.module.latest_version))];
     }
     auto v = entry.by_key.find(version_key(version));
     if (v == entry.by_key.end()) {
-        return Error::not_found("version " + in_quotes(version) + " of module " +
-                                in_quotes(module) + " does not exist");
+        return Error::not_found("version " + quote_value(version) + " of module " + quote_value(module) +
+                                " does not exist");
     }
     return &entry.newest_first[v->second];
 }
@@ -133,7 +129,7 @@ Result<std::vector<VersionRecord>> MetadataIndex::closure(
         auto found = find(ref.module, ref.version);
         if (!found) {
             return Error{ErrorCode::UnknownDependency,
-                         "dependency " + in_quotes(ref.to_string()) + " does not exist",
+                         "dependency " + quote_value(ref.to_string()) + " does not exist",
                          {}};
         }
         return found;
@@ -158,7 +154,7 @@ Result<std::vector<VersionRecord>> MetadataIndex::closure(
                 auto ref = split_ref(dep);
                 if (!ref) {
                     return Error{ErrorCode::UnknownDependency,
-                                 "dependency " + in_quotes(dep) + " does not exist",
+                                 "dependency " + quote_value(dep) + " does not exist",
                                  {}};
                 }
                 auto d = resolve(*ref);

@@ -107,10 +107,6 @@ int64_t now_ns() {
     return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// Bodies up to this size are copied into the output buffer: cheaper than a reference, which
-// costs two allocations (the chain and the owner).
-constexpr size_t kCopyBodyMaxBytes = 16 * 1024;
-
 void release_shared_body(const void*, size_t, void* extra) {
     std::unique_ptr<std::shared_ptr<const std::string>> owner(
         static_cast<std::shared_ptr<const std::string>*>(extra));
@@ -199,10 +195,6 @@ void HttpExchange::reply_shared(int status, std::string_view content_type,
     const size_t n = body ? body->size() : 0;
     send(status, content_type, n, [&](evbuffer* out) {
         if (n == 0) return;
-        if (n <= kCopyBodyMaxBytes) {
-            evbuffer_add(out, body->data(), n);
-            return;
-        }
         const std::string* raw = body.get();
         auto owner = std::make_unique<std::shared_ptr<const std::string>>(std::move(body));
         // The buffer references the cached bytes; the owner is released once they are sent.

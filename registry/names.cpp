@@ -13,7 +13,8 @@ constexpr size_t kMaxFilePath = 512;
 constexpr std::string_view kProtoSuffix = ".proto";
 
 Status reject(std::string_view what, std::string_view value, std::string_view rule) {
-    return Error::bad_request(std::string(what) + " " + quote_value(value) + ": " + std::string(rule));
+    return Error::bad_request(std::string(what) + " " + quote_value(value) + ": " +
+                              std::string(rule));
 }
 
 bool is_lower_alnum(char c) {
@@ -132,7 +133,8 @@ Status validate_file_path(std::string_view path) {
 Result<VersionRef> parse_dependency_ref(std::string_view ref) {
     const size_t at = ref.find('@');
     if (at == std::string_view::npos) {
-        return Error::bad_request("dependency " + quote_value(ref) + ": expected \"module@version\"");
+        return Error::bad_request("dependency " + quote_value(ref) +
+                                  ": expected \"module@version\"");
     }
     const std::string_view module = ref.substr(0, at);
     const std::string_view version = ref.substr(at + 1);

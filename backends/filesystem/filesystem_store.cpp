@@ -218,7 +218,8 @@ Result<Module> FilesystemStore::create_module(const std::string& name,
                                               const std::string& description) {
     if (auto s = validate_module_name(name); !s) return std::move(s).error();
     auto exists = [&] {
-        return Error{ErrorCode::ModuleExists, "module " + quote_value(name) + " already exists", {}};
+        return Error{
+            ErrorCode::ModuleExists, "module " + quote_value(name) + " already exists", {}};
     };
     {
         std::shared_lock lock(index_mutex_);
@@ -324,7 +325,8 @@ Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft)
     {
         std::shared_lock lock(index_mutex_);
         if (!index_.has_module(record.module_name)) {
-            return Error::not_found("module " + quote_value(record.module_name) + " does not exist");
+            return Error::not_found("module " + quote_value(record.module_name) +
+                                    " does not exist");
         }
         if (auto found = index_.find(record.module_name, key))
             return settle_existing(**found, draft);

@@ -117,8 +117,8 @@ Result<const VersionRecord*> MetadataIndex::find(std::string_view module,
     }
     auto v = entry.by_key.find(version_key(version));
     if (v == entry.by_key.end()) {
-        return Error::not_found("version " + quote_value(version) + " of module " + quote_value(module) +
-                                " does not exist");
+        return Error::not_found("version " + quote_value(version) + " of module " +
+                                quote_value(module) + " does not exist");
     }
     return &entry.newest_first[v->second];
 }

@@ -190,7 +190,8 @@ void ControlPlane::reload() {
     if (fresh.log_level != config_.log_level) {
         config_.log_level = fresh.log_level;
         Log::set_level(fresh.log_level);
-        Log::write(LogLevel::Info, "log level changed",
+        // Warn, so the notice shows whatever the new level is.
+        Log::write(LogLevel::Warn, "log level changed",
                    {{"log_level", std::string_view(log_level_name(fresh.log_level))}});
     }
     auto needs_restart = [&](const char* name, bool changed) {

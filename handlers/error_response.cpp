@@ -5,6 +5,7 @@
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
 #include "reactor/http_exchange.hpp"
+#include "reactor/log.hpp"
 
 namespace spoke {
 
@@ -85,8 +86,10 @@ ErrorReply render_error(const Error& error) {
 
 void reply_error(HttpExchange& ex, const Error& error) {
     if (error.code == ErrorCode::Internal) {
-        std::fprintf(stderr, "request %s (%.*s): internal error: %s\n", ex.request_id().c_str(),
-                     static_cast<int>(ex.route().size()), ex.route().data(), error.message.c_str());
+        Log::write(LogLevel::Error, "internal error",
+                   {{"request_id", std::string_view(ex.request_id())},
+                    {"route", ex.route()},
+                    {"error", std::string_view(error.message)}});
     }
     ErrorReply r = render_error(error);
     if (r.retry_after) ex.add_header("Retry-After", "1");

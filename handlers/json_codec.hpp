@@ -12,6 +12,7 @@
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
 #include "registry/result.hpp"
+#include "registry/timestamp.hpp"
 
 namespace spoke {
 
@@ -21,11 +22,6 @@ struct JsonDeleter {
 };
 // JsonPtr: an owned jansson value.
 using JsonPtr = std::unique_ptr<json_t, JsonDeleter>;
-
-// RFC 3339 UTC with milliseconds: "2026-11-21T19:33:49.123Z".
-std::string format_timestamp(TimestampMs ms);
-// Parses what format_timestamp writes (the 'Z' form, milliseconds optional).
-std::optional<TimestampMs> parse_timestamp(std::string_view text);
 
 // A JSON string from arbitrary bytes: invalid UTF-8 becomes U+FFFD, so it never fails.
 JsonPtr json_text(std::string_view s);

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "reactor/http_server.hpp"
+#include "reactor/log.hpp"
 
 namespace spoke {
 
@@ -208,7 +209,8 @@ void HttpExchange::reply_shared(int status, std::string_view content_type,
 void HttpExchange::send(int status, std::string_view content_type, size_t body_size,
                         const std::function<void(evbuffer*)>& fill) {
     if (replied_ || req_ == nullptr) {
-        std::fprintf(stderr, "spoke: second reply to request %s ignored\n", request_id_.c_str());
+        Log::write(LogLevel::Error, "second reply to a request ignored",
+                   {{"request_id", std::string_view(request_id_)}});
         return;
     }
     replied_ = true;

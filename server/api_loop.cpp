@@ -64,7 +64,8 @@ bool ApiLoop::start(int listen_fd, std::latch& started) {
     int rc = pthread_create(&thread_, nullptr, &ApiLoop::thread_main, this);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (rc != 0) {
-        std::fprintf(stderr, "pthread_create: %s\n", std::strerror(rc));
+        Log::write(LogLevel::Error, "cannot start an event loop thread",
+                   {{"error", std::string_view(std::strerror(rc))}});
         return false;
     }
     running_ = true;

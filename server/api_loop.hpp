@@ -13,10 +13,10 @@
 #include "handlers/loop_services.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/http_server.hpp"
+#include "reactor/log.hpp"
 #include "reactor/router.hpp"
 #include "reactor/timer.hpp"
 #include "server/config.hpp"
-#include "server/log.hpp"
 #include "server/request_metrics.hpp"
 
 namespace spoke {

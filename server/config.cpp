@@ -88,20 +88,6 @@ const char* const kDeferredVariables[] = {"SPOKE_POSTGRES_URL",       "SPOKE_POS
 
 }  // namespace
 
-const char* log_level_name(LogLevel level) {
-    switch (level) {
-        case LogLevel::Debug:
-            return "debug";
-        case LogLevel::Info:
-            return "info";
-        case LogLevel::Warn:
-            return "warn";
-        case LogLevel::Error:
-            return "error";
-    }
-    return "info";
-}
-
 namespace {
 
 // "15s" -> {15, "s"}; nullopt when there is no leading number.

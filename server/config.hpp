@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace spoke {
+#include "reactor/log.hpp"
 
-enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+namespace spoke {
 
 struct Config {
     std::string host = "0.0.0.0";
@@ -54,6 +54,5 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors);
 // Parsers shared with tests: "15s", "250ms", "2m", "1h"; "32MiB", "64KiB", "1GiB", "1048576".
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 std::optional<uint64_t> parse_byte_size(const std::string& text);
-const char* log_level_name(LogLevel level);
 
 }  // namespace spoke

@@ -8,8 +8,8 @@
 
 #include "handlers/error_response.hpp"
 #include "handlers/response_cache.hpp"
+#include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
-#include "server/log.hpp"
 #include "server/request_metrics.hpp"
 
 namespace spoke {

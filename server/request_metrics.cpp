@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "server/log.hpp"
+#include "reactor/log.hpp"
 
 namespace spoke {
 

@@ -11,10 +11,10 @@
 #include "backends/filesystem/filesystem_backend.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/listener.hpp"
+#include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
 #include "server/control_plane.hpp"
-#include "server/log.hpp"
 
 namespace spoke {
 

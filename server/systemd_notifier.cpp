@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "server/log.hpp"
+#include "reactor/log.hpp"
 
 namespace spoke {
 

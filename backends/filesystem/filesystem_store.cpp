@@ -12,6 +12,7 @@
 
 #include "backends/filesystem/durable_files.hpp"
 #include "backends/filesystem/record_json.hpp"
+#include "reactor/log.hpp"
 #include "registry/digest.hpp"
 #include "registry/names.hpp"
 #include "registry/semver.hpp"
@@ -24,8 +25,7 @@ constexpr const char* kVersionFile = "version.json";
 
 // Details name paths, so they go to the operator's log; users get a generic Internal.
 void log_detail(std::string_view what, std::string_view detail) {
-    std::fprintf(stderr, "spoke: filesystem storage: %.*s: %.*s\n", static_cast<int>(what.size()),
-                 what.data(), static_cast<int>(detail.size()), detail.data());
+    Log::write(LogLevel::Warn, "filesystem storage", {{"what", what}, {"detail", detail}});
 }
 
 TimestampMs now_ms() {
@@ -371,6 +371,12 @@ Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft)
         auto existing = read_record(target, detail, err);
         if (existing) {
             fsio::remove_tree(stage);
+            // The winner may not have synced the rename yet: our 200 must not come before it.
+            if (auto sync = fsio::fsync_dir(fsio::join(module_dir(record.module_name), "versions"));
+                !sync.ok()) {
+                log_detail("sync the versions directory", sync.detail);
+                return failed;
+            }
             {
                 std::unique_lock lock(index_mutex_);
                 index_.add_version(existing.value());
@@ -395,7 +401,10 @@ Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft)
     }
     if (auto sync = fsio::fsync_dir(fsio::join(module_dir(record.module_name), "versions"));
         !sync.ok()) {
+        // Visible but maybe not durable: no 201 for it. A retry finds it and answers 200 once
+        // the disk is healthy again.
         log_detail("publish version", sync.detail);
+        return failed;
     }
 
     VersionRecord stored = record;

@@ -1,4 +1,4 @@
-#include "server/log.hpp"
+#include "reactor/log.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <ctime>
 #include <mutex>
 
-#include "handlers/json_codec.hpp"
+#include "registry/timestamp.hpp"
 
 namespace spoke {
 
@@ -17,6 +17,20 @@ namespace {
 constexpr size_t kAccessLogFlushBytes = 16 * 1024;
 std::mutex stdout_mutex;
 }  // namespace
+
+const char* log_level_name(LogLevel level) {
+    switch (level) {
+        case LogLevel::Debug:
+            return "debug";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Warn:
+            return "warn";
+        case LogLevel::Error:
+            return "error";
+    }
+    return "info";
+}
 
 void write_stdout(std::string_view data) {
     std::lock_guard lock(stdout_mutex);

@@ -8,9 +8,10 @@
 #include <string_view>
 #include <variant>
 
-#include "server/config.hpp"
-
 namespace spoke {
+
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+const char* log_level_name(LogLevel level);
 
 // One "key": value pair of a log line.
 struct LogField {

@@ -2,16 +2,37 @@
 
 #include <event2/http.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "reactor/log.hpp"
 
 namespace spoke {
 
 namespace {
+
+// libevent hands the accept-error callback the evhttp, not us: this finds the owning server.
+// Touched only at construction, destruction and on accept errors.
+std::mutex servers_mutex;
+std::unordered_map<const evhttp*, HttpServer*>& servers_by_http() {
+    static std::unordered_map<const evhttp*, HttpServer*> servers;
+    return servers;
+}
+
+HttpServer* server_of(const evhttp* http) {
+    std::lock_guard lock(servers_mutex);
+    auto it = servers_by_http().find(http);
+    return it == servers_by_http().end() ? nullptr : it->second;
+}
+
 constexpr std::string_view kDeadlineBody =
     R"({"error":"the request did not complete before its deadline","code":"UNAVAILABLE"})";
-}
+}  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, const Router& router, HttpServerOptions options,
                        ExchangeObserver* observer)
@@ -27,11 +48,18 @@ HttpServer::HttpServer(EventLoop& loop, const Router& router, HttpServerOptions 
     // Without lingering close an over-size body resets the connection instead of a 413.
     evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_default_content_type(http_, "application/json; charset=utf-8");
+    std::lock_guard lock(servers_mutex);
+    servers_by_http()[http_] = this;
 }
 
 HttpServer::~HttpServer() {
     // Exchanges still live here are abandoned: evhttp_free releases their requests.
     live_.clear();
+    {
+        std::lock_guard lock(servers_mutex);
+        servers_by_http().erase(http_);
+    }
+    accept_retry_.reset();
     evhttp_free(http_);
 }
 
@@ -41,7 +69,34 @@ bool HttpServer::accept_on(int fd) {
         ::close(fd);
         return false;
     }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound_),
+                                &HttpServer::on_accept_error);
     return true;
+}
+
+void HttpServer::on_accept_error(evconnlistener* listener, void* arg) {
+    const int err = EVUTIL_SOCKET_ERROR();
+    HttpServer* self = server_of(static_cast<const evhttp*>(arg));
+    if (self == nullptr) return;
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+        Log::write(LogLevel::Warn, "accept failed",
+                   {{"error", std::string_view(std::strerror(err))}});
+        return;
+    }
+    // The pending connection stays in the kernel's queue; try again shortly instead of spinning.
+    evconnlistener_disable(listener);
+    if (!self->accept_retry_) {
+        self->accept_retry_ = std::make_unique<Timer>(self->loop_, [self] {
+            if (self->bound_ != nullptr) {
+                evconnlistener_enable(evhttp_bound_socket_get_listener(self->bound_));
+            }
+        });
+    }
+    if (!self->accept_retry_->armed()) {
+        Log::write(LogLevel::Warn, "out of file descriptors: pausing accept for 100 ms",
+                   {{"loop", static_cast<int64_t>(self->loop_.index())}});
+        self->accept_retry_->arm(std::chrono::milliseconds(100));
+    }
 }
 
 void HttpServer::stop_accepting() {

@@ -16,6 +16,7 @@
 
 struct evhttp;
 struct evhttp_bound_socket;
+struct evconnlistener;
 
 namespace spoke {
 
@@ -59,6 +60,7 @@ class HttpServer {
   private:
     friend class HttpExchange;
     static void on_request(evhttp_request* req, void* arg);
+    static void on_accept_error(evconnlistener* listener, void* arg);
     void handle(evhttp_request* req);
     void finished(HttpExchange& ex, int status, size_t body_bytes);  // called by HttpExchange::send
     void free_finished();
@@ -70,6 +72,9 @@ class HttpServer {
     evhttp* http_ = nullptr;
     evhttp_bound_socket* bound_ = nullptr;
     bool draining_ = false;
+    // Out of file descriptors: accepting pauses and this timer resumes it (libevent 2.1 would
+    // otherwise retry accept() in a busy loop).
+    std::unique_ptr<Timer> accept_retry_;
     uint64_t next_id_ = 1;
     struct Live {
         std::unique_ptr<HttpExchange> exchange;

@@ -1,0 +1,61 @@
+"""Out of file descriptors: the server stops accepting for a moment instead of spinning on accept()
+(libevent 2.1 treats EMFILE as fatal for the listener and would retry in a busy loop), and serves
+again as soon as descriptors are free."""
+
+import os
+import socket
+import stat
+import time
+
+import requests
+
+from harness.spoke_process import HOST, SpokeProcess
+
+CLIENTS = 120
+FD_LIMIT = 64
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_emfile_pauses_accept_and_recovers(spoke_bin, tmp_path):
+    wrapper = tmp_path / "spoke-limited"
+    # exec keeps the pid: the harness signals and reaps the server itself.
+    wrapper.write_text(f"#!/bin/sh\nexec prlimit --nofile={FD_LIMIT}:{FD_LIMIT} {spoke_bin}\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    server = SpokeProcess(str(wrapper), tmp_path, name="limited")
+    clients = []
+    try:
+        server.start()
+        for _ in range(CLIENTS):
+            clients.append(socket.create_connection((HOST, server.port), timeout=5))
+        time.sleep(0.5)  # let the loops accept what they can and hit EMFILE
+        before = cpu_seconds(server.pid)
+        time.sleep(1.5)
+        used = cpu_seconds(server.pid) - before
+        assert used < 0.4, f"server burned {used:.2f} s of CPU in 1.5 s while out of descriptors"
+
+        for c in clients:
+            c.close()
+        clients.clear()
+        deadline = time.monotonic() + 5
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status = requests.get(f"{server.url}/modules", timeout=1).status_code
+                if status == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        assert status == 200, "the server did not accept again after descriptors were freed"
+        with open(server.stdout_path, encoding="utf-8") as f:
+            assert "out of file descriptors: pausing accept" in f.read()
+    finally:
+        for c in clients:
+            c.close()
+        problems = server.stop()
+        assert not problems, problems

@@ -7,6 +7,7 @@ import socket
 import stat
 import time
 
+import pytest
 import requests
 
 from harness.spoke_process import HOST, SpokeProcess
@@ -21,7 +22,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def is_sanitizer_build(binary):
+    with open(binary, "rb") as f:
+        return b"AddressSanitizer" in f.read()
+
+
 def test_emfile_pauses_accept_and_recovers(spoke_bin, tmp_path):
+    if is_sanitizer_build(spoke_bin):
+        # The sanitizer runtimes need descriptors of their own (UBSan's vptr check probes memory
+        # through a pipe), so at EMFILE they report false errors; the plain build runs this test.
+        pytest.skip("file-descriptor exhaustion is tested on the plain build")
     wrapper = tmp_path / "spoke-limited"
     # exec keeps the pid: the harness signals and reaps the server itself.
     wrapper.write_text(f"#!/bin/sh\nexec prlimit --nofile={FD_LIMIT}:{FD_LIMIT} {spoke_bin}\n")

@@ -9,7 +9,7 @@ want_test=0
 build_pkgs=(build-essential cmake ninja-build pkg-config libevent-dev libjansson-dev
   libprotobuf-dev libprotoc-dev protobuf-compiler libsystemd-dev libssl-dev libjemalloc-dev)
 test_pkgs=(libgtest-dev python3 python3-pytest python3-requests clang-format wrk nginx-light util-linux
-  procps iproute2 curl)
+  procps iproute2 curl postgresql-15 nodejs)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
@@ -18,6 +18,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes separately with Debian's nodejs, but is bundled with (and conflicts with the npm
+# package of) other node builds: ask for it only when the command is missing.
+if [ $want_test = 1 ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "[install-deps] all ${#pkgs[@]} packages present"
   exit 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer),
-# and runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
+# Installs dependencies, checks the harness of real backing servers (PostgreSQL primary + standby,
+# S3) on loopback, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), and
+# runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
 # that drive the real spoke-server over HTTP on loopback.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,9 @@ echo "=== format check"
 if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
   echo "clang-format: files above need formatting (clang-format -i)"; failed=1
 fi
+
+echo "=== backing services: PostgreSQL primary + streaming standby, signature-checking S3 server"
+"$root/tests/services/run.sh" || failed=1
 
 run_suite plain "$root/build-test" -DCMAKE_BUILD_TYPE=Release
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0

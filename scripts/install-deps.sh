@@ -7,7 +7,8 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libevent-dev libjansson-dev
-  libprotobuf-dev libprotoc-dev protobuf-compiler libsystemd-dev libssl-dev libjemalloc-dev)
+  libprotobuf-dev libprotoc-dev protobuf-compiler libsystemd-dev libssl-dev libjemalloc-dev
+  libpq-dev libcurl4-openssl-dev)
 test_pkgs=(libgtest-dev python3 python3-pytest python3-requests clang-format wrk nginx-light util-linux
   procps iproute2 curl postgresql-15 nodejs)
 

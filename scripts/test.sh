@@ -20,15 +20,16 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   (cd "$dir" && ctest --output-on-failure -j2) || failed=1
   echo "=== [$name] end-to-end tests"
   SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+  echo "=== [$name] backing services: PostgreSQL primary + streaming standby, signature-checking S3"
+  local service_bin=""
+  [ -x "$dir/spoke_service_tests" ] && service_bin="$dir/spoke_service_tests"
+  SPOKE_SERVICE_TESTS_BIN="$service_bin" "$root/tests/services/run.sh" || failed=1
 }
 
 echo "=== format check"
 if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
   echo "clang-format: files above need formatting (clang-format -i)"; failed=1
 fi
-
-echo "=== backing services: PostgreSQL primary + streaming standby, signature-checking S3 server"
-"$root/tests/services/run.sh" || failed=1
 
 run_suite plain "$root/build-test" -DCMAKE_BUILD_TYPE=Release
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0

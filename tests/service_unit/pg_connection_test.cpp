@@ -1,0 +1,404 @@
+// PgConnection against the real PostgreSQL primary and standby started by
+// tests/harness/services.sh (PG_PRIMARY_URL, PG_STANDBY_URL).
+#include "backends/postgres/pg_connection.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "reactor/timer.hpp"
+
+namespace spoke {
+namespace {
+
+using namespace std::chrono_literals;
+using State = PgConnection::State;
+
+// The URL from the environment plus hostaddr, so libpq never resolves a name. Fails the test
+// (not skips) when the harness did not export it.
+std::string url_from_env(const char* name) {
+    const char* url = std::getenv(name);
+    if (url == nullptr || *url == '\0') {
+        ADD_FAILURE() << name
+                      << " is not set: run under tests/harness/services.sh run --with-standby -- "
+                         "<this binary>";
+        return {};
+    }
+    std::string s = url;
+    return s + (s.find('?') == std::string::npos ? "?" : "&") + "hostaddr=127.0.0.1";
+}
+
+std::string primary_url() {
+    return url_from_env("PG_PRIMARY_URL");
+}
+
+// Runs `loop` on the calling thread until `done()` holds or `timeout` passes; returns done().
+bool run_until(EventLoop& loop, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = 5s) {
+    if (done()) return true;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    Timer* self = nullptr;
+    Timer tick(loop, [&] {
+        if (done() || std::chrono::steady_clock::now() >= deadline)
+            loop.stop();
+        else
+            self->arm(2ms);
+    });
+    self = &tick;
+    tick.arm(0ms);
+    loop.run();
+    return done();
+}
+
+// A connection on `loop`, connected (or the test fails).
+std::unique_ptr<PgConnection> connected(EventLoop& loop, const std::string& url,
+                                        PgTimeouts timeouts = {2000, 2000}) {
+    auto conn = std::make_unique<PgConnection>(loop, url, timeouts);
+    std::optional<Status> st;
+    conn->connect([&](Status s) { st = std::move(s); });
+    EXPECT_TRUE(run_until(loop, [&] { return st.has_value(); }));
+    if (st && !st->ok()) ADD_FAILURE() << "connect failed: " << st->error().message;
+    EXPECT_EQ(conn->state(), State::Idle);
+    return conn;
+}
+
+// Runs one query to completion on a test-thread loop.
+PgQueryResult run_query(EventLoop& loop, PgConnection& conn, std::string sql,
+                        std::vector<std::optional<std::string>> params = {},
+                        std::chrono::milliseconds timeout = 5s) {
+    std::optional<PgQueryResult> out;
+    conn.query(std::move(sql), std::move(params), [&](PgQueryResult r) { out = std::move(r); });
+    if (!run_until(
+            loop, [&] { return out.has_value(); }, timeout))
+        return PgError{PgErrorKind::Connection, "", "test: query did not complete"};
+    return std::move(*out);
+}
+
+// A socket bound to 127.0.0.1 on a kernel-chosen port; listening or not. Closed on destruction.
+class LocalSocket {
+  public:
+    explicit LocalSocket(bool listening) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        if (listening) {
+            EXPECT_EQ(::listen(fd_, 8), 0);
+        }
+        socklen_t len = sizeof addr;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~LocalSocket() { ::close(fd_); }
+    int port() const { return port_; }
+
+  private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+std::string url_for_port(int port) {
+    return "postgresql://postgres@127.0.0.1:" + std::to_string(port) +
+           "/postgres?hostaddr=127.0.0.1";
+}
+
+// Every test fails at once, with the harness command, when the servers' URLs are missing.
+class PgConnectionTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        for (const char* name : {"PG_PRIMARY_URL", "PG_STANDBY_URL"}) {
+            const char* v = std::getenv(name);
+            if (v == nullptr || *v == '\0')
+                GTEST_FAIL() << name
+                             << " is not set: run under tests/harness/services.sh run "
+                                "--with-standby -- <this binary>";
+        }
+    }
+};
+
+TEST_F(PgConnectionTest, ConnectsAndSelectsOne) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    auto r = run_query(loop, *conn, "SELECT 1");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r.value().rows(), 1);
+    ASSERT_EQ(r.value().columns(), 1);
+    EXPECT_EQ(r.value().value(0, 0), "1");
+    EXPECT_FALSE(r.value().is_null(0, 0));
+    EXPECT_EQ(conn->state(), State::Idle);
+}
+
+TEST_F(PgConnectionTest, PassesTextParamsNullAndUtf8) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    const std::string utf8 = "h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x90\x98";  // "héllo ✓ 🐘"
+    auto r =
+        run_query(loop, *conn,
+                  "SELECT $1::text, $2::text, $2::text IS NULL, char_length($1::text), $3::int + 1",
+                  {utf8, std::nullopt, std::string("41")});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const PgResult& res = r.value();
+    ASSERT_EQ(res.rows(), 1);
+    EXPECT_EQ(res.value(0, 0), utf8);
+    EXPECT_TRUE(res.is_null(0, 1));
+    EXPECT_EQ(res.value(0, 2), "t");
+    EXPECT_EQ(res.value(0, 3), "9");
+    EXPECT_EQ(res.value(0, 4), "42");
+}
+
+TEST_F(PgConnectionTest, SyntaxErrorCarriesSqlstateAndConnectionStaysUsable) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    auto bad = run_query(loop, *conn, "SELEC 1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().kind, PgErrorKind::Sql);
+    EXPECT_EQ(bad.error().sqlstate, "42601");
+    EXPECT_EQ(bad.error().to_error().code, ErrorCode::Internal);
+    EXPECT_EQ(conn->state(), State::Idle);
+    auto good = run_query(loop, *conn, "SELECT 2");
+    ASSERT_TRUE(good.ok()) << good.error().message;
+    EXPECT_EQ(good.value().value(0, 0), "2");
+}
+
+TEST_F(PgConnectionTest, UniqueViolationIs23505) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    ASSERT_TRUE(run_query(loop, *conn, "CREATE TEMP TABLE u (k text PRIMARY KEY)").ok());
+    auto first = run_query(loop, *conn, "INSERT INTO u VALUES ($1)", {std::string("a")});
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_EQ(first.value().affected_rows(), 1);
+    auto dup = run_query(loop, *conn, "INSERT INTO u VALUES ($1)", {std::string("a")});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().kind, PgErrorKind::Sql);
+    EXPECT_TRUE(dup.error().is_unique_violation()) << dup.error().sqlstate;
+    EXPECT_EQ(conn->state(), State::Idle);
+}
+
+TEST_F(PgConnectionTest, StatementDeadlineBreaksTheConnection) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url(), {2000, 200});
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_query(loop, *conn, "SELECT pg_sleep(5)", {}, 3s);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, PgErrorKind::Timeout);
+    EXPECT_EQ(r.error().message, "statement timed out");
+    EXPECT_EQ(r.error().to_error().code, ErrorCode::Unavailable);
+    EXPECT_LT(took, 1s);
+    EXPECT_EQ(conn->state(), State::Broken);
+    // A Broken connection refuses queries (through the callback, not inline).
+    auto refused = run_query(loop, *conn, "SELECT 1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, PgErrorKind::Connection);
+}
+
+TEST_F(PgConnectionTest, ClosedPortFailsFast) {
+    EventLoop loop(0);
+    LocalSocket bound(/*listening=*/false);  // holds the port; nothing accepts on it
+    PgConnection conn(loop, url_for_port(bound.port()), {2000, 2000});
+    std::optional<Status> st;
+    const auto start = std::chrono::steady_clock::now();
+    conn.connect([&](Status s) { st = std::move(s); });
+    ASSERT_TRUE(run_until(
+        loop, [&] { return st.has_value(); }, 3s));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    ASSERT_FALSE(st->ok());
+    EXPECT_EQ(st->error().code, ErrorCode::Unavailable);
+    EXPECT_NE(st->error().message.find("refused"), std::string::npos) << st->error().message;
+    EXPECT_EQ(conn.state(), State::Broken);
+}
+
+TEST_F(PgConnectionTest, ConnectDeadlineWhenServerNeverAnswers) {
+    EventLoop loop(0);
+    LocalSocket silent(/*listening=*/true);  // handshake completes in the kernel; no reply ever
+    PgConnection conn(loop, url_for_port(silent.port()), {300, 2000});
+    std::optional<Status> st;
+    const auto start = std::chrono::steady_clock::now();
+    conn.connect([&](Status s) { st = std::move(s); });
+    ASSERT_TRUE(run_until(
+        loop, [&] { return st.has_value(); }, 3s));
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(st->ok());
+    EXPECT_EQ(st->error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(st->error().message, "connect timed out");
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 1s);
+    EXPECT_EQ(conn.state(), State::Broken);
+}
+
+TEST_F(PgConnectionTest, WriteOnStandbyIsReadOnly25006) {
+    EventLoop loop(0);
+    auto conn = connected(loop, url_from_env("PG_STANDBY_URL"));
+    auto r = run_query(loop, *conn, "CREATE TABLE standby_write_test (x int)");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, PgErrorKind::Sql);
+    EXPECT_EQ(r.error().sqlstate, "25006");
+    EXPECT_EQ(r.error().to_error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(conn->state(), State::Idle);
+}
+
+// libpq tries the standby first, rejects it (read-write wanted) and opens a new socket to the
+// primary: the socket changes between PQconnectPoll steps.
+TEST_F(PgConnectionTest, MultiHostUrlFollowsTheSocketToThePrimary) {
+    EventLoop loop(0);
+    const char* multi = std::getenv("PG_MULTI_URL");
+    ASSERT_NE(multi, nullptr) << "PG_MULTI_URL is not set (services.sh --with-standby exports it)";
+    auto conn = connected(loop, std::string(multi) + "&hostaddr=127.0.0.1,127.0.0.1");
+    auto r = run_query(loop, *conn, "SELECT pg_is_in_recovery()");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value().value(0, 0), "f");
+}
+
+TEST_F(PgConnectionTest, ReconnectsAfterBroken) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url(), {2000, 100});
+    ASSERT_FALSE(run_query(loop, *conn, "SELECT pg_sleep(2)").ok());
+    ASSERT_EQ(conn->state(), State::Broken);
+    std::optional<Status> st;
+    conn->connect([&](Status s) { st = std::move(s); });
+    ASSERT_TRUE(run_until(loop, [&] { return st.has_value(); }));
+    ASSERT_TRUE(st->ok()) << st->error().message;
+    auto r = run_query(loop, *conn, "SELECT 3");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value().value(0, 0), "3");
+}
+
+// Runs `loop` on its own thread for the duration of a test.
+class LoopThread {
+  public:
+    explicit LoopThread(EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
+    ~LoopThread() {
+        loop_.stop();
+        thread_.join();
+    }
+
+  private:
+    EventLoop& loop_;
+    std::thread thread_;
+};
+
+bool wait_for(const std::atomic<bool>& flag, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!flag && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+    return flag;
+}
+
+TEST_F(PgConnectionTest, CallbacksRunOnTheLoopThreadAfterTheCallReturned) {
+    EventLoop loop(0);
+    const std::string url = primary_url();
+    std::unique_ptr<PgConnection> conn;
+    std::atomic<bool> connect_inside{false}, connect_after_return{false}, connected_ok{false};
+    std::atomic<bool> query_inside{false}, query_after_return{false}, query_ok{false};
+    std::atomic<bool> connect_done{false}, query_done{false}, destroyed{false};
+    {
+        LoopThread t(loop);
+        loop.post([&] {
+            conn = std::make_unique<PgConnection>(loop, url, PgTimeouts{2000, 2000});
+            conn->connect([&](Status s) {
+                connect_inside = loop.is_inside();
+                connected_ok = s.ok();
+                connect_done = true;
+            });
+            connect_after_return = !connect_done;  // the callback must not have run inline
+        });
+        ASSERT_TRUE(wait_for(connect_done));
+        EXPECT_TRUE(connect_inside);
+        EXPECT_TRUE(connect_after_return);
+        ASSERT_TRUE(connected_ok);
+
+        loop.post([&] {
+            conn->query("SELECT 1", {}, [&](PgQueryResult r) {
+                query_inside = loop.is_inside();
+                query_ok = r.ok();
+                query_done = true;
+            });
+            query_after_return = !query_done;
+        });
+        ASSERT_TRUE(wait_for(query_done));
+        EXPECT_TRUE(query_inside);
+        EXPECT_TRUE(query_after_return);
+        EXPECT_TRUE(query_ok);
+
+        // Errors found up front are deferred too: connect() while Idle.
+        std::atomic<bool> misuse_done{false}, misuse_after_return{false}, misuse_failed{false};
+        loop.post([&] {
+            conn->connect([&](Status s) {
+                misuse_failed = !s.ok();
+                misuse_done = true;
+            });
+            misuse_after_return = !misuse_done;
+        });
+        ASSERT_TRUE(wait_for(misuse_done));
+        EXPECT_TRUE(misuse_after_return);
+        EXPECT_TRUE(misuse_failed);
+
+        loop.post([&] {
+            conn.reset();
+            destroyed = true;
+        });
+        ASSERT_TRUE(wait_for(destroyed));
+    }
+}
+
+TEST_F(PgConnectionTest, DestroyingWithQueryInFlightReportsConnectionClosed) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    std::optional<PgQueryResult> out;
+    conn->query("SELECT pg_sleep(5)", {}, [&](PgQueryResult r) { out = std::move(r); });
+    // Let the query reach the server, then destroy the connection from the loop thread.
+    run_until(
+        loop, [] { return false; }, 100ms);
+    ASSERT_FALSE(out.has_value());
+    ASSERT_EQ(conn->state(), State::Busy);
+    conn.reset();
+    EXPECT_FALSE(out.has_value()) << "the callback must not run inside the destructor";
+    ASSERT_TRUE(run_until(
+        loop, [&] { return out.has_value(); }, 1s));
+    ASSERT_FALSE(out->ok());
+    EXPECT_EQ(out->error().kind, PgErrorKind::Closed);
+    EXPECT_EQ(out->error().message, "connection closed");
+    EXPECT_EQ(out->error().to_error().code, ErrorCode::Unavailable);
+}
+
+TEST_F(PgConnectionTest, DestroyingWhileConnectingReportsConnectionClosed) {
+    EventLoop loop(0);
+    LocalSocket silent(/*listening=*/true);
+    auto conn =
+        std::make_unique<PgConnection>(loop, url_for_port(silent.port()), PgTimeouts{2000, 2000});
+    std::optional<Status> st;
+    conn->connect([&](Status s) { st = std::move(s); });
+    conn.reset();
+    EXPECT_FALSE(st.has_value());
+    ASSERT_TRUE(run_until(
+        loop, [&] { return st.has_value(); }, 1s));
+    ASSERT_FALSE(st->ok());
+    EXPECT_EQ(st->error().message, "connection closed");
+}
+
+TEST_F(PgConnectionTest, CallbackMayDestroyTheConnection) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url());
+    bool done = false;
+    conn->query("SELECT 1", {}, [&](PgQueryResult r) {
+        EXPECT_TRUE(r.ok());
+        conn.reset();
+        done = true;
+    });
+    ASSERT_TRUE(run_until(loop, [&] { return done; }));
+    EXPECT_EQ(conn, nullptr);
+}
+
+}  // namespace
+}  // namespace spoke

@@ -109,19 +109,30 @@ class SilentListener {
     int port_ = 0;
 };
 
-// A port on 127.0.0.1 with nothing listening: bound (so the kernel hands out a free one), then
-// closed without listen().
-int closed_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
+// A port on 127.0.0.1 with nothing listening: bound but never listened on, and held for the
+// object's life, so connects are refused and no client can be handed the port as its own source
+// port (a connect to a free port in the ephemeral range can connect to itself).
+class ClosedPort {
+  public:
+    ClosedPort() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            ADD_FAILURE() << "cannot bind a port";
+        }
+        socklen_t len = sizeof addr;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~ClosedPort() { ::close(fd_); }
+    int port() const { return port_; }
+
+  private:
+    int fd_ = -1;
+    int port_ = 0;
+};
 
 std::string binary_bytes(size_t n) {
     std::string bytes(n, '\0');
@@ -288,8 +299,9 @@ TEST_F(S3ClientTest, HeadBucketOnAMissingBucketIsNotFound) {
 }
 
 TEST_F(S3ClientTest, UnreachableEndpointIsUnavailableFast) {
+    ClosedPort closed;
     S3Config down = config_;
-    down.endpoint = "http://127.0.0.1:" + std::to_string(closed_port());
+    down.endpoint = "http://127.0.0.1:" + std::to_string(closed.port());
     S3Client& c = client(down);
     auto begin = std::chrono::steady_clock::now();
     Status s = put(c, "tests/unreachable", "x");

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "reactor/timer.hpp"
+#include "tests/support/loop_thread.hpp"
+#include "tests/support/loopback_socket.hpp"
 
 namespace spoke {
 namespace {
@@ -83,31 +85,6 @@ PgQueryResult run_query(EventLoop& loop, PgConnection& conn, std::string sql,
         return PgError{PgErrorKind::Connection, "", "test: query did not complete"};
     return std::move(*out);
 }
-
-// A socket bound to 127.0.0.1 on a kernel-chosen port; listening or not. Closed on destruction.
-class LocalSocket {
-  public:
-    explicit LocalSocket(bool listening) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        if (listening) {
-            EXPECT_EQ(::listen(fd_, 8), 0);
-        }
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-    }
-    ~LocalSocket() { ::close(fd_); }
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
 
 std::string url_for_port(int port) {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port) +
@@ -206,7 +183,7 @@ TEST_F(PgConnectionTest, StatementDeadlineBreaksTheConnection) {
 
 TEST_F(PgConnectionTest, ClosedPortFailsFast) {
     EventLoop loop(0);
-    LocalSocket bound(/*listening=*/false);  // holds the port; nothing accepts on it
+    testing::LoopbackSocket bound(/*listening=*/false);  // holds the port; nothing accepts on it
     PgConnection conn(loop, url_for_port(bound.port()), {2000, 2000});
     std::optional<Status> st;
     const auto start = std::chrono::steady_clock::now();
@@ -222,7 +199,8 @@ TEST_F(PgConnectionTest, ClosedPortFailsFast) {
 
 TEST_F(PgConnectionTest, ConnectDeadlineWhenServerNeverAnswers) {
     EventLoop loop(0);
-    LocalSocket silent(/*listening=*/true);  // handshake completes in the kernel; no reply ever
+    testing::LoopbackSocket silent(
+        /*listening=*/true);  // handshake completes in the kernel; no reply ever
     PgConnection conn(loop, url_for_port(silent.port()), {300, 2000});
     std::optional<Status> st;
     const auto start = std::chrono::steady_clock::now();
@@ -275,20 +253,6 @@ TEST_F(PgConnectionTest, ReconnectsAfterBroken) {
     EXPECT_EQ(r.value().value(0, 0), "3");
 }
 
-// Runs `loop` on its own thread for the duration of a test.
-class LoopThread {
-  public:
-    explicit LoopThread(EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
-    ~LoopThread() {
-        loop_.stop();
-        thread_.join();
-    }
-
-  private:
-    EventLoop& loop_;
-    std::thread thread_;
-};
-
 bool wait_for(const std::atomic<bool>& flag, std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!flag && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
@@ -303,7 +267,7 @@ TEST_F(PgConnectionTest, CallbacksRunOnTheLoopThreadAfterTheCallReturned) {
     std::atomic<bool> query_inside{false}, query_after_return{false}, query_ok{false};
     std::atomic<bool> connect_done{false}, query_done{false}, destroyed{false};
     {
-        LoopThread t(loop);
+        testing::LoopThread t(loop);
         loop.post([&] {
             conn = std::make_unique<PgConnection>(loop, url, PgTimeouts{2000, 2000});
             conn->connect([&](Status s) {
@@ -374,7 +338,7 @@ TEST_F(PgConnectionTest, DestroyingWithQueryInFlightReportsConnectionClosed) {
 
 TEST_F(PgConnectionTest, DestroyingWhileConnectingReportsConnectionClosed) {
     EventLoop loop(0);
-    LocalSocket silent(/*listening=*/true);
+    testing::LoopbackSocket silent(/*listening=*/true);
     auto conn =
         std::make_unique<PgConnection>(loop, url_for_port(silent.port()), PgTimeouts{2000, 2000});
     std::optional<Status> st;

@@ -22,24 +22,13 @@
 
 #include "backends/s3/object_key.hpp"
 #include "registry/digest.hpp"
+#include "tests/support/loop_thread.hpp"
+#include "tests/support/loopback_socket.hpp"
 
 namespace spoke {
 namespace {
 
 using namespace std::chrono_literals;
-
-class LoopThread {
-  public:
-    explicit LoopThread(EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
-    ~LoopThread() {
-        loop_.stop();
-        thread_.join();
-    }
-
-  private:
-    EventLoop& loop_;
-    std::thread thread_;
-};
 
 // Runs `fn` on the loop thread and waits for it to return.
 void run_on_loop(EventLoop& loop, std::function<void()> fn) {
@@ -83,56 +72,6 @@ std::string env_or_empty(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
 }
-
-// A TCP listener on 127.0.0.1 that accepts (through the kernel backlog) and never answers.
-class SilentListener {
-  public:
-    SilentListener() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::listen(fd_, 16) != 0) {
-            ADD_FAILURE() << "cannot open a listener";
-        }
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-    }
-    ~SilentListener() { ::close(fd_); }
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
-
-// A port on 127.0.0.1 with nothing listening: bound but never listened on, and held for the
-// object's life, so connects are refused and no client can be handed the port as its own source
-// port (a connect to a free port in the ephemeral range can connect to itself).
-class ClosedPort {
-  public:
-    ClosedPort() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            ADD_FAILURE() << "cannot bind a port";
-        }
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-    }
-    ~ClosedPort() { ::close(fd_); }
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
 
 std::string binary_bytes(size_t n) {
     std::string bytes(n, '\0');
@@ -203,7 +142,7 @@ class S3ClientTest : public ::testing::Test {
 
     S3Config config_;
     EventLoop loop_{0};
-    std::optional<LoopThread> thread_;
+    std::optional<testing::LoopThread> thread_;
     std::vector<std::unique_ptr<S3Client>> clients_;  // loop thread only
 };
 
@@ -299,7 +238,7 @@ TEST_F(S3ClientTest, HeadBucketOnAMissingBucketIsNotFound) {
 }
 
 TEST_F(S3ClientTest, UnreachableEndpointIsUnavailableFast) {
-    ClosedPort closed;
+    testing::LoopbackSocket closed(/*listening=*/false);
     S3Config down = config_;
     down.endpoint = "http://127.0.0.1:" + std::to_string(closed.port());
     S3Client& c = client(down);
@@ -312,7 +251,7 @@ TEST_F(S3ClientTest, UnreachableEndpointIsUnavailableFast) {
 }
 
 TEST_F(S3ClientTest, SilentServerTimesOutAsUnavailable) {
-    SilentListener silent;
+    testing::LoopbackSocket silent(/*listening=*/true);
     S3Config slow = config_;
     slow.endpoint = "http://127.0.0.1:" + std::to_string(silent.port());
     slow.timeout_ms = 300;
@@ -358,7 +297,7 @@ TEST_F(S3ClientTest, FiftyConcurrentPutsOnOneLoopAllComplete) {
 }
 
 TEST_F(S3ClientTest, DestroyingTheClientCompletesInFlightRequestsAsClientClosed) {
-    SilentListener silent;
+    testing::LoopbackSocket silent(/*listening=*/true);
     S3Config slow = config_;
     slow.endpoint = "http://127.0.0.1:" + std::to_string(silent.port());
     slow.timeout_ms = 5000;

@@ -9,23 +9,12 @@
 
 #include "reactor/timer.hpp"
 #include "reactor/worker_pool.hpp"
+#include "tests/support/loop_thread.hpp"
 
 namespace spoke {
 namespace {
 
-// Runs `loop` on a thread for the duration of a test.
-class LoopThread {
-  public:
-    explicit LoopThread(EventLoop& loop) : loop_(loop), thread_([this] { loop_.run(); }) {}
-    ~LoopThread() {
-        loop_.stop();
-        thread_.join();
-    }
-
-  private:
-    EventLoop& loop_;
-    std::thread thread_;
-};
+using testing::LoopThread;
 
 TEST(EventLoopTest, PostRunsOnTheLoopThread) {
     EventLoop loop(0);

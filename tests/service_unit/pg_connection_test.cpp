@@ -19,9 +19,16 @@
 #include "reactor/timer.hpp"
 #include "tests/support/loop_thread.hpp"
 #include "tests/support/loopback_socket.hpp"
+#include "tests/support/pg_test_support.hpp"
 
 namespace spoke {
 namespace {
+
+using testing::connected;
+using testing::run_query;
+using testing::run_until;
+
+constexpr PgTimeouts kTimeouts{2000, 2000};
 
 using namespace std::chrono_literals;
 using State = PgConnection::State;
@@ -42,48 +49,6 @@ std::string url_from_env(const char* name) {
 
 std::string primary_url() {
     return url_from_env("PG_PRIMARY_URL");
-}
-
-// Runs `loop` on the calling thread until `done()` holds or `timeout` passes; returns done().
-bool run_until(EventLoop& loop, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = 5s) {
-    if (done()) return true;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    Timer* self = nullptr;
-    Timer tick(loop, [&] {
-        if (done() || std::chrono::steady_clock::now() >= deadline)
-            loop.stop();
-        else
-            self->arm(2ms);
-    });
-    self = &tick;
-    tick.arm(0ms);
-    loop.run();
-    return done();
-}
-
-// A connection on `loop`, connected (or the test fails).
-std::unique_ptr<PgConnection> connected(EventLoop& loop, const std::string& url,
-                                        PgTimeouts timeouts = {2000, 2000}) {
-    auto conn = std::make_unique<PgConnection>(loop, url, timeouts);
-    std::optional<Status> st;
-    conn->connect([&](Status s) { st = std::move(s); });
-    EXPECT_TRUE(run_until(loop, [&] { return st.has_value(); }));
-    if (st && !st->ok()) ADD_FAILURE() << "connect failed: " << st->error().message;
-    EXPECT_EQ(conn->state(), State::Idle);
-    return conn;
-}
-
-// Runs one query to completion on a test-thread loop.
-PgQueryResult run_query(EventLoop& loop, PgConnection& conn, std::string sql,
-                        std::vector<std::optional<std::string>> params = {},
-                        std::chrono::milliseconds timeout = 5s) {
-    std::optional<PgQueryResult> out;
-    conn.query(std::move(sql), std::move(params), [&](PgQueryResult r) { out = std::move(r); });
-    if (!run_until(
-            loop, [&] { return out.has_value(); }, timeout))
-        return PgError{PgErrorKind::Connection, "", "test: query did not complete"};
-    return std::move(*out);
 }
 
 std::string url_for_port(int port) {
@@ -107,7 +72,7 @@ class PgConnectionTest : public ::testing::Test {
 
 TEST_F(PgConnectionTest, ConnectsAndSelectsOne) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     auto r = run_query(loop, *conn, "SELECT 1");
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(r.value().rows(), 1);
@@ -119,7 +84,7 @@ TEST_F(PgConnectionTest, ConnectsAndSelectsOne) {
 
 TEST_F(PgConnectionTest, PassesTextParamsNullAndUtf8) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     const std::string utf8 = "h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x90\x98";  // "héllo ✓ 🐘"
     auto r =
         run_query(loop, *conn,
@@ -137,7 +102,7 @@ TEST_F(PgConnectionTest, PassesTextParamsNullAndUtf8) {
 
 TEST_F(PgConnectionTest, SyntaxErrorCarriesSqlstateAndConnectionStaysUsable) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     auto bad = run_query(loop, *conn, "SELEC 1");
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().kind, PgErrorKind::Sql);
@@ -151,7 +116,7 @@ TEST_F(PgConnectionTest, SyntaxErrorCarriesSqlstateAndConnectionStaysUsable) {
 
 TEST_F(PgConnectionTest, UniqueViolationIs23505) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     ASSERT_TRUE(run_query(loop, *conn, "CREATE TEMP TABLE u (k text PRIMARY KEY)").ok());
     auto first = run_query(loop, *conn, "INSERT INTO u VALUES ($1)", {std::string("a")});
     ASSERT_TRUE(first.ok()) << first.error().message;
@@ -184,7 +149,7 @@ TEST_F(PgConnectionTest, StatementDeadlineBreaksTheConnection) {
 TEST_F(PgConnectionTest, ClosedPortFailsFast) {
     EventLoop loop(0);
     testing::LoopbackSocket bound(/*listening=*/false);  // holds the port; nothing accepts on it
-    PgConnection conn(loop, url_for_port(bound.port()), {2000, 2000});
+    PgConnection conn(loop, url_for_port(bound.port()), kTimeouts);
     std::optional<Status> st;
     const auto start = std::chrono::steady_clock::now();
     conn.connect([&](Status s) { st = std::move(s); });
@@ -218,7 +183,7 @@ TEST_F(PgConnectionTest, ConnectDeadlineWhenServerNeverAnswers) {
 
 TEST_F(PgConnectionTest, WriteOnStandbyIsReadOnly25006) {
     EventLoop loop(0);
-    auto conn = connected(loop, url_from_env("PG_STANDBY_URL"));
+    auto conn = connected(loop, url_from_env("PG_STANDBY_URL"), kTimeouts);
     auto r = run_query(loop, *conn, "CREATE TABLE standby_write_test (x int)");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, PgErrorKind::Sql);
@@ -233,7 +198,7 @@ TEST_F(PgConnectionTest, MultiHostUrlFollowsTheSocketToThePrimary) {
     EventLoop loop(0);
     const char* multi = std::getenv("PG_MULTI_URL");
     ASSERT_NE(multi, nullptr) << "PG_MULTI_URL is not set (services.sh --with-standby exports it)";
-    auto conn = connected(loop, std::string(multi) + "&hostaddr=127.0.0.1,127.0.0.1");
+    auto conn = connected(loop, std::string(multi) + "&hostaddr=127.0.0.1,127.0.0.1", kTimeouts);
     auto r = run_query(loop, *conn, "SELECT pg_is_in_recovery()");
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r.value().value(0, 0), "f");
@@ -318,7 +283,7 @@ TEST_F(PgConnectionTest, CallbacksRunOnTheLoopThreadAfterTheCallReturned) {
 
 TEST_F(PgConnectionTest, DestroyingWithQueryInFlightReportsConnectionClosed) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     std::optional<PgQueryResult> out;
     conn->query("SELECT pg_sleep(5)", {}, [&](PgQueryResult r) { out = std::move(r); });
     // Let the query reach the server, then destroy the connection from the loop thread.
@@ -353,7 +318,7 @@ TEST_F(PgConnectionTest, DestroyingWhileConnectingReportsConnectionClosed) {
 
 TEST_F(PgConnectionTest, CallbackMayDestroyTheConnection) {
     EventLoop loop(0);
-    auto conn = connected(loop, primary_url());
+    auto conn = connected(loop, primary_url(), kTimeouts);
     bool done = false;
     conn->query("SELECT 1", {}, [&](PgQueryResult r) {
         EXPECT_TRUE(r.ok());

@@ -14,29 +14,18 @@
 #include <vector>
 
 #include "reactor/timer.hpp"
+#include "tests/support/pg_test_support.hpp"
 
 namespace spoke {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::connected;
+using testing::run_query;
+using testing::run_until;
 
-// Runs `loop` on the calling thread until `done()` holds or `timeout` passes; returns done().
-bool run_until(EventLoop& loop, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = 10s) {
-    if (done()) return true;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    Timer* self = nullptr;
-    Timer tick(loop, [&] {
-        if (done() || std::chrono::steady_clock::now() >= deadline)
-            loop.stop();
-        else
-            self->arm(2ms);
-    });
-    self = &tick;
-    tick.arm(0ms);
-    loop.run();
-    return done();
-}
+// Generous statement deadline: concurrent runners wait on the advisory lock.
+constexpr PgTimeouts kTimeouts{3000, 5000};
 
 // `url` (a postgresql:// URL) pointed at database `db`, with hostaddr so libpq never resolves.
 std::string url_with_db(const std::string& url, const std::string& db) {
@@ -46,23 +35,6 @@ std::string url_with_db(const std::string& url, const std::string& db) {
     const auto slash = base.find('/', base.find("//") + 2);
     return base.substr(0, slash) + "/" + db + "?" + (query.empty() ? "" : query + "&") +
            "hostaddr=127.0.0.1";
-}
-
-std::unique_ptr<PgConnection> connected(EventLoop& loop, const std::string& url) {
-    auto conn = std::make_unique<PgConnection>(loop, url, PgTimeouts{3000, 5000});
-    std::optional<Status> st;
-    conn->connect([&](Status s) { st = std::move(s); });
-    EXPECT_TRUE(run_until(loop, [&] { return st.has_value(); }));
-    if (st && !st->ok()) ADD_FAILURE() << "connect failed: " << st->error().message;
-    return conn;
-}
-
-PgQueryResult run_query(EventLoop& loop, PgConnection& conn, std::string sql) {
-    std::optional<PgQueryResult> out;
-    conn.query(std::move(sql), {}, [&](PgQueryResult r) { out = std::move(r); });
-    if (!run_until(loop, [&] { return out.has_value(); }))
-        return PgError{PgErrorKind::Connection, "", "test: query did not complete"};
-    return std::move(*out);
 }
 
 Result<int> run_migrations(EventLoop& loop, PgConnection& conn) {
@@ -85,10 +57,10 @@ class MigrationTest : public ::testing::Test {
         std::random_device rd;
         db_ = "spoke_mig_" + std::to_string(rd()) + std::to_string(rd());
         db_url_ = url_with_db(url, db_);
-        admin_ = connected(loop_, admin_url_);
+        admin_ = connected(loop_, admin_url_, kTimeouts);
         auto created = run_query(loop_, *admin_, "CREATE DATABASE " + db_);
         ASSERT_TRUE(created.ok()) << created.error().message;
-        conn_ = connected(loop_, db_url_);
+        conn_ = connected(loop_, db_url_, kTimeouts);
     }
 
     void TearDown() override {
@@ -178,7 +150,7 @@ TEST_F(MigrationTest, SecondRunAppliesNothing) {
 
 TEST_F(MigrationTest, ThreeConcurrentRunnersApplyOnce) {
     std::vector<std::unique_ptr<PgConnection>> conns;
-    for (int i = 0; i < 3; ++i) conns.push_back(connected(loop_, db_url_));
+    for (int i = 0; i < 3; ++i) conns.push_back(connected(loop_, db_url_, kTimeouts));
     std::vector<std::optional<Result<int>>> results(3);
     for (int i = 0; i < 3; ++i)
         MigrationRunner(*conns[i]).run([&results, i](Result<int> r) { results[i] = std::move(r); });

@@ -110,9 +110,8 @@ void reply_method_not_allowed(HttpExchange& ex, std::string_view allow) {
 
 void reply_unsupported_media_type(HttpExchange& ex, std::string_view content_type) {
     ex.reply(415, kJsonContentType,
-             error_body(
-                 "Content-Type must be application/json, not \"" + std::string(content_type) + "\"",
-                 "UNSUPPORTED_MEDIA_TYPE"));
+             error_body("Content-Type must be application/json, not " + quote_value(content_type),
+                        "UNSUPPORTED_MEDIA_TYPE"));
 }
 
 }  // namespace spoke

@@ -86,12 +86,12 @@ void reply_cached(HttpExchange& ex, const CachedResponse& response) {
 bool reply_if_impossible_name(HttpExchange& ex, std::string_view module,
                               std::optional<std::string_view> version) {
     if (!validate_module_name(module)) {
-        reply_error(ex, Error::not_found("module \"" + std::string(module) + "\" not found"));
+        reply_error(ex, Error::not_found("module " + quote_value(module) + " not found"));
         return true;
     }
     if (version && *version != "latest" && !validate_version_name(*version)) {
-        reply_error(ex, Error::not_found("version \"" + std::string(*version) + "\" of module \"" +
-                                         std::string(module) + "\" not found"));
+        reply_error(ex, Error::not_found("version " + quote_value(*version) + " of module " +
+                                         quote_value(module) + " not found"));
         return true;
     }
     return false;

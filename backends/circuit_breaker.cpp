@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "backends/breaker_board.hpp"
 #include "reactor/log.hpp"
 
 namespace spoke {
@@ -54,6 +55,7 @@ Admission CircuitBreaker::admit() {
             return {.allowed = true, .probe = false, .retry_after_ms = 0, .epoch = epoch_};
         case State::Open:
             ++counters_.rejected_total;
+            publish();
             return {.allowed = false,
                     .probe = false,
                     .retry_after_ms = open_until_ms_ - now,
@@ -64,6 +66,7 @@ Admission CircuitBreaker::admit() {
                 return {.allowed = true, .probe = true, .retry_after_ms = 0, .epoch = epoch_};
             }
             ++counters_.rejected_total;
+            publish();
             return {.allowed = false,
                     .probe = false,
                     .retry_after_ms = policy_.probe_busy_retry_after_ms,
@@ -94,6 +97,7 @@ void CircuitBreaker::record_success(const Admission& admission) {
 void CircuitBreaker::record_failure(const Admission& admission) {
     if (!admission.allowed) return;
     ++counters_.failures_total;
+    publish();
     if (admission.epoch != epoch_) return;  // stale: from an earlier state
     const int64_t now = clock_();
     switch (state_) {
@@ -120,11 +124,29 @@ void CircuitBreaker::transition(State to, int64_t now) {
         0;  // probes still in flight carry the old epoch: their outcomes are ignored
     if (to == State::Open) open_until_ms_ = now + policy_.open_duration_ms;
     ++counters_.transitions_total;
+    publish();
     Log::write(to == State::Open ? LogLevel::Warn : LogLevel::Info, "circuit breaker transition",
                {{"breaker", std::string_view(name_)},
                 {"from", std::string_view(state_name(from))},
                 {"to", std::string_view(state_name(to))},
                 {"transitions_total", static_cast<int64_t>(counters_.transitions_total)}});
+}
+
+void CircuitBreaker::probe_now() {
+    if (state_ == State::Open) transition(State::HalfOpen, clock_());
+}
+
+void CircuitBreaker::publish_to(BreakerGauge* gauge) {
+    gauge_ = gauge;
+    publish();
+}
+
+void CircuitBreaker::publish() {
+    if (gauge_ == nullptr) return;
+    gauge_->state.store(static_cast<int>(state_), std::memory_order_relaxed);
+    gauge_->rejected_total.store(counters_.rejected_total, std::memory_order_relaxed);
+    gauge_->failures_total.store(counters_.failures_total, std::memory_order_relaxed);
+    gauge_->transitions_total.store(counters_.transitions_total, std::memory_order_relaxed);
 }
 
 }  // namespace spoke

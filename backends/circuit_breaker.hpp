@@ -8,6 +8,8 @@
 
 namespace spoke {
 
+struct BreakerGauge;
+
 // Monotonic time in milliseconds. Injected so tests drive time; production uses steady_clock_ms.
 using MonotonicClock = std::function<int64_t()>;
 int64_t steady_clock_ms();
@@ -69,7 +71,16 @@ class CircuitBreaker {
     const BreakerCounters& counters() const { return counters_; }
     static const char* state_name(State state);
 
+    // Mirrors state and counters into `gauge` (read by /metrics) after every change; the gauge
+    // must outlive the breaker.
+    void publish_to(BreakerGauge* gauge);
+    // Out-of-band evidence that the dependency is back (a fresh connection succeeded): an Open
+    // breaker moves to HalfOpen at once instead of waiting out its period. No-op otherwise.
+    void probe_now();
+
   private:
+    void publish();
+
     // Moves Open -> HalfOpen when the open period has passed.
     void expire_open_period(int64_t now);
     // The only place the state changes: resets per-state bookkeeping, logs and counts.
@@ -85,6 +96,7 @@ class CircuitBreaker {
     int probes_in_flight_ = 0;       // HalfOpen
     int consecutive_successes_ = 0;  // HalfOpen
     uint64_t epoch_ = 0;             // bumped by every transition
+    BreakerGauge* gauge_ = nullptr;
 };
 
 }  // namespace spoke

@@ -29,7 +29,9 @@ struct StorageCheck {
     std::string name;  // "storage", "postgres_primary", ...
     bool up = false;
     int64_t latency_ms = 0;
-    std::string error;  // short, no secrets or paths
+    std::string error;     // short, no secrets or paths
+    bool required = true;  // false: being down degrades (e.g. a read replica) but keeps ready
+    std::string breaker;   // "closed", "open", "half_open"; empty when none guards it
 };
 
 class Storage {
@@ -76,6 +78,12 @@ class StorageBackend {
     virtual std::string name() const = 0;
     // Per-loop adapter; lives on `loop`, may use `pool` for blocking work. Both outlive it.
     virtual std::unique_ptr<Storage> attach(EventLoop& loop, WorkerPool& pool) = 0;
+    // The control plane's adapter, used only for readiness probes (may hold fewer resources).
+    virtual std::unique_ptr<Storage> attach_for_health(EventLoop& loop, WorkerPool& pool) {
+        return attach(loop, pool);
+    }
+    // Prometheus text about the backend's dependencies (breakers, pools); nothing by default.
+    virtual void append_metrics(std::string& out) const { (void)out; }
 };
 
 }  // namespace spoke

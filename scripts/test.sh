@@ -2,7 +2,9 @@
 # Installs dependencies, checks the harness of real backing servers (PostgreSQL primary + standby,
 # S3) on loopback, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), and
 # runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
-# that drive the real spoke-server over HTTP on loopback.
+# that drive the real spoke-server over HTTP on loopback, once on the filesystem backend and once on
+# the postgres backend (PostgreSQL primary + standby, S3); the plain build also gets the fault
+# tests (tests/faults/run.sh) when they are present.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,6 +26,14 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   local service_bin=""
   [ -x "$dir/spoke_service_tests" ] && service_bin="$dir/spoke_service_tests"
   SPOKE_SERVICE_TESTS_BIN="$service_bin" "$root/tests/services/run.sh" || failed=1
+  echo "=== [$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3)"
+  SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
+    "$root/tests/harness/services.sh" run --with-standby --with-s3 -- \
+    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+  if [ "$name" = plain ] && [ -x tests/faults/run.sh ]; then
+    echo "=== [$name] fault tests"
+    tests/faults/run.sh "$dir/spoke-server" || failed=1
+  fi
 }
 
 echo "=== format check"

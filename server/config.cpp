@@ -1,6 +1,7 @@
 #include "server/config.hpp"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -73,18 +74,116 @@ std::optional<unsigned> parse_count(const std::string& s) {
     return static_cast<unsigned>(*v);
 }
 
+std::optional<unsigned> parse_small_count(const std::string& s) {
+    auto v = parse_uint(s);
+    if (!v || *v > 1024) return std::nullopt;
+    return static_cast<unsigned>(*v);
+}
+
 // Variables of later features: format-checked now so a typo fails at start, used by later issues.
-const char* const kDeferredVariables[] = {"SPOKE_POSTGRES_URL",       "SPOKE_POSTGRES_REPLICA_URLS",
-                                          "SPOKE_POSTGRES_MAX_CONNS", "SPOKE_POSTGRES_MIN_CONNS",
-                                          "SPOKE_POSTGRES_TIMEOUT",   "SPOKE_S3_ENDPOINT",
-                                          "SPOKE_S3_REGION",          "SPOKE_S3_BUCKET",
-                                          "SPOKE_S3_ACCESS_KEY",      "SPOKE_S3_SECRET_KEY",
-                                          "SPOKE_S3_USE_PATH_STYLE",  "SPOKE_S3_TIMEOUT",
-                                          "SPOKE_REDIS_URL",          "SPOKE_REDIS_PASSWORD",
-                                          "SPOKE_REDIS_DB",           "SPOKE_REDIS_TIMEOUT",
-                                          "SPOKE_CACHE_TTL",          "SPOKE_AUTH_ANONYMOUS_READ",
-                                          "SPOKE_RATE_LIMIT",         "SPOKE_OTEL_ENABLED",
-                                          "SPOKE_OTEL_ENDPOINT",      "SPOKE_OTEL_SERVICE_NAME"};
+const char* const kDeferredVariables[] = {
+    "SPOKE_REDIS_URL",     "SPOKE_REDIS_PASSWORD",      "SPOKE_REDIS_DB",   "SPOKE_REDIS_TIMEOUT",
+    "SPOKE_CACHE_TTL",     "SPOKE_AUTH_ANONYMOUS_READ", "SPOKE_RATE_LIMIT", "SPOKE_OTEL_ENABLED",
+    "SPOKE_OTEL_ENDPOINT", "SPOKE_OTEL_SERVICE_NAME"};
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        std::string item = text.substr(start, comma - start);
+        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (!item.empty()) out.push_back(std::move(item));
+        start = comma + 1;
+    }
+    return out;
+}
+
+// Loops must never wait on DNS: libpq resolves host names inside PQconnectPoll, blocking. So
+// every host must be numeric (or a Unix socket directory), unless hostaddr gives the addresses.
+std::optional<std::string> blocking_host_problem(const std::string& conninfo) {
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+    if (opts == nullptr) {
+        std::string why = err != nullptr ? err : "cannot be parsed";
+        PQfreemem(err);
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        return why;
+    }
+    std::string hosts, hostaddr;
+    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        if (std::string_view(o->keyword) == "host") hosts = o->val;
+        if (std::string_view(o->keyword) == "hostaddr") hostaddr = o->val;
+    }
+    PQconninfoFree(opts);
+    if (!hostaddr.empty()) return std::nullopt;
+    for (const auto& host : split_list(hosts)) {
+        in6_addr probe{};
+        if (host.front() == '/' || inet_pton(AF_INET, host.c_str(), &probe) == 1 ||
+            inet_pton(AF_INET6, host.c_str(), &probe) == 1) {
+            continue;
+        }
+        return "host \"" + host +
+               "\" is a name; give numeric addresses (or hostaddr=) so that connecting never "
+               "blocks on DNS";
+    }
+    return std::nullopt;
+}
+
+void read_postgres_and_s3(Reader& r, Config& c) {
+    const char* dur = "a duration (e.g. 250ms, 15s, 2m, 1h)";
+    PostgresSettings& pg = c.postgres;
+    if (auto v = r.raw("SPOKE_POSTGRES_URL")) pg.url = *v;
+    if (auto v = r.raw("SPOKE_POSTGRES_REPLICA_URLS")) pg.replica_urls = split_list(*v);
+    r.read("SPOKE_POSTGRES_MAX_CONNS", pg.max_conns, parse_count, "a connection count (1-1024)");
+    r.read("SPOKE_POSTGRES_MIN_CONNS", pg.min_conns, parse_small_count,
+           "a connection count (0-1024)");
+    r.read("SPOKE_POSTGRES_TIMEOUT", pg.timeout, parse_duration, dur);
+    r.read("SPOKE_POSTGRES_REPLICA_MAX_LAG", pg.replica_max_lag, parse_duration, dur);
+    S3Settings& s3 = c.s3;
+    if (auto v = r.raw("SPOKE_S3_ENDPOINT")) s3.endpoint = *v;
+    if (auto v = r.raw("SPOKE_S3_REGION")) s3.region = *v;
+    if (auto v = r.raw("SPOKE_S3_BUCKET")) s3.bucket = *v;
+    if (auto v = r.raw("SPOKE_S3_ACCESS_KEY")) s3.access_key = *v;
+    if (auto v = r.raw("SPOKE_S3_SECRET_KEY")) s3.secret_key = *v;
+    r.read("SPOKE_S3_USE_PATH_STYLE", s3.path_style, parse_bool, "true or false");
+    r.read("SPOKE_S3_TIMEOUT", s3.timeout, parse_duration, dur);
+    r.read("SPOKE_BREAKER_OPEN_DURATION", c.breaker_open_duration, parse_duration, dur);
+    if (c.storage_type != "postgres") return;
+
+    if (pg.url.empty()) r.fail("SPOKE_POSTGRES_URL: required when SPOKE_STORAGE_TYPE=postgres");
+    if (!pg.url.empty()) {
+        if (auto why = blocking_host_problem(pg.url)) r.fail("SPOKE_POSTGRES_URL: " + *why);
+    }
+    for (size_t i = 0; i < pg.replica_urls.size(); ++i) {
+        if (auto why = blocking_host_problem(pg.replica_urls[i])) {
+            r.fail("SPOKE_POSTGRES_REPLICA_URLS: replica " + std::to_string(i + 1) + ": " + *why);
+        }
+    }
+    if (pg.min_conns > pg.max_conns) {
+        r.fail("SPOKE_POSTGRES_MIN_CONNS: larger than SPOKE_POSTGRES_MAX_CONNS");
+    }
+    if (pg.timeout.count() == 0) r.fail("SPOKE_POSTGRES_TIMEOUT: must be positive");
+    if (s3.endpoint.empty()) {
+        r.fail("SPOKE_S3_ENDPOINT: required when SPOKE_STORAGE_TYPE=postgres");
+    } else if (!(s3.endpoint.starts_with("http://") || s3.endpoint.starts_with("https://")) ||
+               s3.endpoint.find('/', s3.endpoint.find("//") + 2) != std::string::npos) {
+        r.fail("SPOKE_S3_ENDPOINT: \"" + s3.endpoint +
+               "\" is not http(s)://host[:port] without a path");
+    }
+    if (s3.bucket.empty()) r.fail("SPOKE_S3_BUCKET: required when SPOKE_STORAGE_TYPE=postgres");
+    if (s3.access_key.empty() || s3.secret_key.empty()) {
+        r.fail(
+            "SPOKE_S3_ACCESS_KEY/SPOKE_S3_SECRET_KEY: required when SPOKE_STORAGE_TYPE=postgres");
+    }
+    if (s3.timeout.count() == 0) r.fail("SPOKE_S3_TIMEOUT: must be positive");
+    if (c.breaker_open_duration.count() == 0) {
+        r.fail("SPOKE_BREAKER_OPEN_DURATION: must be positive");
+    }
+}
 
 }  // namespace
 
@@ -224,9 +323,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
         if (*v == "filesystem")
             c.storage_type = *v;
         else if (*v == "postgres")
-            r.fail(
-                "SPOKE_STORAGE_TYPE: \"postgres\" is not available in this build yet (use "
-                "filesystem)");
+            c.storage_type = *v;
         else
             r.fail("SPOKE_STORAGE_TYPE: \"" + *v + "\" is not filesystem or postgres");
     }
@@ -237,6 +334,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
             c.filesystem_root = *v;
     }
     if (auto v = r.raw("SPOKE_ENV_FILE")) c.env_file = *v;
+    read_postgres_and_s3(r, c);
     for (const char* name : kDeferredVariables) {
         if (auto v = r.raw(name)) c.other[name] = *v;
     }

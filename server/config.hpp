@@ -14,6 +14,27 @@
 
 namespace spoke {
 
+// SPOKE_POSTGRES_*: the metadata database of the postgres storage type.
+struct PostgresSettings {
+    std::string url;                                  // primary; several hosts allowed (failover)
+    std::vector<std::string> replica_urls;            // read replicas
+    unsigned max_conns = 20;                          // per process
+    unsigned min_conns = 2;                           // per process
+    std::chrono::milliseconds timeout{10000};         // connect and statement deadline
+    std::chrono::milliseconds replica_max_lag{5000};  // a replica further behind is skipped
+};
+
+// SPOKE_S3_*: the object store of the postgres storage type.
+struct S3Settings {
+    std::string endpoint;  // http(s)://host[:port]
+    std::string region = "us-east-1";
+    std::string bucket;
+    std::string access_key;
+    std::string secret_key;
+    bool path_style = false;
+    std::chrono::milliseconds timeout{10000};
+};
+
 struct Config {
     std::string host = "0.0.0.0";
     uint16_t port = 8080;
@@ -31,6 +52,10 @@ struct Config {
     uint64_t max_files = 2000;             // SPOKE_MAX_FILES
     std::string storage_type = "filesystem";
     std::string filesystem_root = "./data";
+    PostgresSettings postgres;
+    S3Settings s3;
+    // SPOKE_BREAKER_OPEN_DURATION: how long an open circuit breaker refuses calls before probing.
+    std::chrono::milliseconds breaker_open_duration{60000};
     uint64_t l1_cache_size = 64ull << 20;
     bool cache_enabled = true;
     LogLevel log_level = LogLevel::Info;

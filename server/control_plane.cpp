@@ -36,8 +36,9 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
       loops_(loops),
       pool_(pool),
       cache_(cache),
+      backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
-    storage_ = backend.attach(loop_, pool);
+    storage_ = backend.attach_for_health(loop_, pool);
     router_.add(HttpMethod::Get, "/health/live",
                 [this](HttpExchange& ex, const RouteParams&) { handle_live(ex); });
     router_.add(HttpMethod::Get, "/health/ready",
@@ -232,7 +233,7 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
         if (checks.ok()) {
             bool first = true;
             for (const auto& c : *checks) {
-                all_up = all_up && c.up;
+                all_up = all_up && (c.up || !c.required);
                 if (!first) body_checks += ",";
                 first = false;
                 append_json_string(body_checks, c.name);
@@ -242,6 +243,11 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
                 if (!c.error.empty()) {
                     body_checks += ",\"error\":";
                     append_json_string(body_checks, c.error);
+                }
+                body_checks += c.required ? ",\"required\":true" : ",\"required\":false";
+                if (!c.breaker.empty()) {
+                    body_checks += ",\"breaker\":";
+                    append_json_string(body_checks, c.breaker);
                 }
                 body_checks += "}";
             }
@@ -283,6 +289,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
                   "tier=\"l1\"", cache_.misses());
     append_metric(out, "spoke_cache_bytes", "gauge", "Bytes held by the response cache.",
                   "tier=\"l1\"", cache_.bytes());
+    backend_.append_metrics(out);
     append_metric(out, "spoke_draining", "gauge", "1 while the server drains before exit.", "",
                   state_ == State::Running ? 0 : 1);
     out += "# HELP spoke_build_info Build information.\n# TYPE spoke_build_info gauge\n";

@@ -56,6 +56,7 @@ class ControlPlane {
     std::vector<std::unique_ptr<ApiLoop>>& loops_;
     WorkerPool& pool_;
     const ResponseCache& cache_;
+    const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes
     SystemdNotifier notifier_;

@@ -4,11 +4,13 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <latch>
 #include <memory>
 #include <vector>
 
 #include "backends/filesystem/filesystem_backend.hpp"
+#include "backends/postgres/postgres_backend.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/listener.hpp"
 #include "reactor/log.hpp"
@@ -33,6 +35,12 @@ void log_config(const Config& c) {
                 {"listener", std::string_view(c.reuse_port ? "reuseport" : "shared")},
                 {"storage_type", std::string_view(c.storage_type)},
                 {"filesystem_root", std::string_view(c.filesystem_root)},
+                // Connection strings may carry passwords: only counts and the public parts.
+                {"postgres_url_set", !c.postgres.url.empty()},
+                {"postgres_replicas", static_cast<int64_t>(c.postgres.replica_urls.size())},
+                {"s3_endpoint", std::string_view(c.s3.endpoint)},
+                {"s3_bucket", std::string_view(c.s3.bucket)},
+                {"s3_credentials_set", !c.s3.access_key.empty() && !c.s3.secret_key.empty()},
                 {"max_body", static_cast<int64_t>(c.max_body)},
                 {"max_file_size", static_cast<int64_t>(c.max_file_bytes)},
                 {"l1_cache_size", static_cast<int64_t>(c.l1_cache_size)},
@@ -40,6 +48,30 @@ void log_config(const Config& c) {
                 {"shutdown_timeout_ms", static_cast<int64_t>(c.shutdown_timeout.count())},
                 {"log_level", std::string_view(log_level_name(c.log_level))},
                 {"ignored_until_supported", std::string_view(other)}});
+}
+
+PostgresBackendOptions postgres_options(const Config& c, size_t cache_bytes) {
+    PostgresBackendOptions o;
+    o.pool.primary_conninfo = c.postgres.url;
+    o.pool.replica_conninfos = c.postgres.replica_urls;
+    o.pool.max_conns = c.postgres.max_conns;
+    o.pool.min_conns = c.postgres.min_conns;
+    o.pool.timeouts = {c.postgres.timeout.count(), c.postgres.timeout.count()};
+    o.pool.acquire_timeout_ms = c.postgres.timeout.count();
+    o.pool.replica_max_lag_ms = c.postgres.replica_max_lag.count();
+    o.pool.breaker.open_duration_ms = c.breaker_open_duration.count();
+    o.loops = c.threads;
+    o.s3.endpoint = c.s3.endpoint;
+    o.s3.region = c.s3.region;
+    o.s3.bucket = c.s3.bucket;
+    o.s3.access_key = c.s3.access_key;
+    o.s3.secret_key = c.s3.secret_key;
+    o.s3.path_style = c.s3.path_style;
+    o.s3.timeout_ms = c.s3.timeout.count();
+    o.objects.breaker.open_duration_ms = c.breaker_open_duration.count();
+    o.snapshot_cache_bytes = cache_bytes;
+    o.startup_timeout = std::max(std::chrono::milliseconds(30000), 3 * c.postgres.timeout);
+    return o;
 }
 
 // One listening fd per loop: systemd's socket (dup'd), SO_REUSEPORT sockets, or one shared socket.
@@ -78,7 +110,9 @@ int run_server(Config config) {
     // SPOKE_L1_CACHE_SIZE bounds all in-process caching: half for stored contents, half for
     // rendered responses.
     const size_t cache_share = config.cache_enabled ? config.l1_cache_size / 2 : 0;
-    auto backend = open_filesystem_backend(config.filesystem_root, cache_share);
+    auto backend = config.storage_type == "postgres"
+                       ? open_postgres_backend(postgres_options(config, cache_share))
+                       : open_filesystem_backend(config.filesystem_root, cache_share);
     if (!backend) {
         Log::write(LogLevel::Error, "cannot open storage",
                    {{"error", std::string_view(backend.error().message)}});

@@ -12,6 +12,7 @@
 
 #include "backends/filesystem/durable_files.hpp"
 #include "backends/filesystem/record_json.hpp"
+#include "backends/storage_errors.hpp"
 #include "reactor/log.hpp"
 #include "registry/digest.hpp"
 #include "registry/names.hpp"
@@ -217,10 +218,7 @@ Result<VersionSnapshotPtr> FilesystemStore::cached_version(std::string_view modu
 Result<Module> FilesystemStore::create_module(const std::string& name,
                                               const std::string& description) {
     if (auto s = validate_module_name(name); !s) return std::move(s).error();
-    auto exists = [&] {
-        return Error{
-            ErrorCode::ModuleExists, "module " + quote_value(name) + " already exists", {}};
-    };
+    auto exists = [&] { return storage_errors::module_exists(name); };
     {
         std::shared_lock lock(index_mutex_);
         if (index_.has_module(name)) return exists();
@@ -304,10 +302,7 @@ Result<PutVersionResult> FilesystemStore::settle_existing(const VersionRecord& e
     if (existing.digest == draft.record.digest) {
         return PutVersionResult{PutOutcome::Identical, existing};
     }
-    return Error{ErrorCode::VersionExists,
-                 "version " + quote_value(existing.version) + " of module " +
-                     quote_value(existing.module_name) + " already exists with different content",
-                 {}};
+    return storage_errors::version_exists(existing);
 }
 
 Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft) {
@@ -325,8 +320,7 @@ Result<PutVersionResult> FilesystemStore::put_version(const VersionDraft& draft)
     {
         std::shared_lock lock(index_mutex_);
         if (!index_.has_module(record.module_name)) {
-            return Error::not_found("module " + quote_value(record.module_name) +
-                                    " does not exist");
+            return storage_errors::module_missing(record.module_name);
         }
         if (auto found = index_.find(record.module_name, key))
             return settle_existing(**found, draft);

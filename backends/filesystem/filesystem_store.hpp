@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "backends/filesystem/metadata_index.hpp"
-#include "backends/filesystem/snapshot_cache.hpp"
+#include "backends/snapshot_cache.hpp"
 #include "registry/model.hpp"
 #include "registry/result.hpp"
 

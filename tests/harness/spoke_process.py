@@ -1,14 +1,23 @@
 """SpokeProcess: one spoke-server child process on loopback, with its ports, data root and logs.
 
 Every wait has a deadline; every process started is stopped and reaped (PID 1 on the test machines
-does not reap orphans, so a server that is not our child would linger as a zombie)."""
+does not reap orphans, so a server that is not our child would linger as a zombie).
 
+SPOKE_TEST_STORAGE picks the storage backend of every SpokeProcess: `filesystem` (the default) or
+`postgres`, which needs the servers of `tests/harness/services.sh run --with-standby --with-s3`
+(PG_* and S3_* in the environment). In postgres mode the data root still names the store: every
+root gets a database of its own, so servers given the same root share their data, as they would
+share a directory."""
+
+import hashlib
+import ipaddress
 import os
 import random
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import requests
 
@@ -69,6 +78,121 @@ class ServerFailed(AssertionError):
     pass
 
 
+# ---- storage backend under test --------------------------------------------------------------
+STORAGE_TYPES = ("filesystem", "postgres")
+PSQL_TIMEOUT_S = 30.0
+REPLICATION_TIMEOUT_S = 15.0
+# Databases known to exist on the primary (and, with a standby, to have replicated to it).
+_databases_ready = set()
+
+
+def storage_under_test():
+    """The backend named by SPOKE_TEST_STORAGE (default filesystem); ValueError for anything else."""
+    value = os.environ.get("SPOKE_TEST_STORAGE") or "filesystem"
+    if value not in STORAGE_TYPES:
+        raise ValueError(f"SPOKE_TEST_STORAGE={value!r} is not one of {', '.join(STORAGE_TYPES)}")
+    return value
+
+
+def _service_env(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"SPOKE_TEST_STORAGE=postgres needs {name}: run the tests under "
+                           "tests/harness/services.sh run --with-standby --with-s3 -- ...")
+    return value
+
+
+def database_name(root):
+    """The PostgreSQL database that stands for data root `root` (a valid unquoted identifier)."""
+    digest = hashlib.sha256(os.path.realpath(root).encode("utf-8")).hexdigest()[:12]
+    return f"spoke_t_{digest}"
+
+
+def _add_query(url, param):
+    parts = urllib.parse.urlsplit(url)
+    query = f"{parts.query}&{param}" if parts.query else param
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
+def _host_address(host_port):
+    """The numeric address of one `host[:port]` of a URL's host list."""
+    host = host_port[1:].split("]", 1)[0] if host_port.startswith("[") else host_port.rsplit(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
+
+
+def url_for_database(url, dbname):
+    """`url` (a postgresql:// URL naming one host or several) with its database replaced by dbname.
+    A single host also gets hostaddr, so libpq never resolves a name; with several hosts hostaddr
+    would have to list one address per host, so the URL is left as it is."""
+    parts = urllib.parse.urlsplit(url)
+    hosts = parts.netloc.rsplit("@", 1)[-1].split(",")
+    url = urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+    if len(hosts) == 1 and hosts[0] and "hostaddr=" not in parts.query:
+        url = _add_query(url, "hostaddr=" + _host_address(hosts[0]))
+    return url
+
+
+def _psql(url, sql):
+    """One statement through the psql CLI; its unaligned output, or RuntimeError with psql's stderr."""
+    cmd = ["psql", _add_query(url, "connect_timeout=5"), "-X", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=PSQL_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError(f"psql failed ({proc.returncode}) on {sql!r}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def _database_exists(url, dbname):
+    return _psql(url, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'") == "1"
+
+
+def ensure_database(dbname):
+    """Creates database dbname on the primary unless it exists, and waits until the standby (if any)
+    has replayed it: a server started before that would find its replica without the database."""
+    if dbname in _databases_ready:
+        return
+    primary = _service_env("PG_PRIMARY_URL")
+    if not _database_exists(primary, dbname):
+        try:
+            _psql(primary, f"CREATE DATABASE {dbname}")
+        except RuntimeError:
+            if not _database_exists(primary, dbname):  # else another run created it meanwhile
+                raise
+    standby = os.environ.get("PG_STANDBY_URL")
+    if standby:
+        deadline = time.monotonic() + REPLICATION_TIMEOUT_S
+        while not _database_exists(standby, dbname):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"database {dbname} did not reach the standby within "
+                                   f"{REPLICATION_TIMEOUT_S}s")
+            time.sleep(0.05)
+    _databases_ready.add(dbname)
+
+
+def postgres_environment(dbname):
+    """The SPOKE_* settings of a postgres-backed server on database dbname of the services under test."""
+    env = {
+        "SPOKE_STORAGE_TYPE": "postgres",
+        # PG_MULTI_URL names the standby and the primary with target_session_attrs=read-write.
+        "SPOKE_POSTGRES_URL": url_for_database(_service_env("PG_MULTI_URL"), dbname),
+        "SPOKE_POSTGRES_MIN_CONNS": "2",
+        "SPOKE_POSTGRES_MAX_CONNS": "8",
+        "SPOKE_S3_ENDPOINT": _service_env("S3_ENDPOINT"),
+        "SPOKE_S3_BUCKET": _service_env("S3_BUCKET"),
+        "SPOKE_S3_ACCESS_KEY": _service_env("S3_ACCESS_KEY"),
+        "SPOKE_S3_SECRET_KEY": _service_env("S3_SECRET_KEY"),
+        "SPOKE_S3_REGION": _service_env("S3_REGION"),
+        "SPOKE_S3_USE_PATH_STYLE": "true",
+    }
+    standby = os.environ.get("PG_STANDBY_URL")
+    if standby:
+        env["SPOKE_POSTGRES_REPLICA_URLS"] = url_for_database(standby, dbname)
+    return env
+
+
 class SpokeProcess:
     def __init__(self, binary, workdir, root=None, env=None, name="spoke"):
         self.binary = binary
@@ -77,6 +201,8 @@ class SpokeProcess:
         self.root = str(root) if root else os.path.join(self.workdir, "data")
         os.makedirs(self.root, exist_ok=True)
         self.extra_env = dict(env or {})
+        self.storage = storage_under_test()
+        self.database = database_name(self.root) if self.storage == "postgres" else None
         self.port = None
         self.health_port = None
         self.proc = None
@@ -114,6 +240,8 @@ class SpokeProcess:
             "SPOKE_LOG_LEVEL": "info",
             "SPOKE_RATE_LIMIT": "0",
         })
+        if self.storage == "postgres":
+            env.update(postgres_environment(self.database))
         env.update(self.extra_env)
         return env
 
@@ -124,6 +252,8 @@ class SpokeProcess:
         if not keep_ports or self.port is None:
             self.port = free_port()
             self.health_port = free_port()
+        if self.database:
+            ensure_database(self.database)
         self.starts += 1
         self.stdout_path = os.path.join(self.workdir, f"{self.name}.{self.starts}.stdout.log")
         self.stderr_path = os.path.join(self.workdir, f"{self.name}.{self.starts}.stderr.log")

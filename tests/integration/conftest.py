@@ -1,5 +1,6 @@
 """Fixtures for the end-to-end suite: spoke-server processes on loopback, clients, log capture on failure,
-and sanitizer-report detection."""
+sanitizer-report detection, and the storage backend under test (SPOKE_TEST_STORAGE; tests marked
+filesystem_only are skipped on any other backend)."""
 
 import os
 import sys
@@ -11,7 +12,31 @@ REPO_DIR = os.path.dirname(TESTS_DIR)
 sys.path.insert(0, TESTS_DIR)
 
 from harness.spoke_api import SpokeClient  # noqa: E402
-from harness.spoke_process import ALL_PROCESSES, SpokeProcess  # noqa: E402
+from harness.spoke_process import ALL_PROCESSES, SpokeProcess, storage_under_test  # noqa: E402
+
+
+def pytest_configure(config):
+    try:
+        storage_under_test()
+    except ValueError as e:
+        raise pytest.UsageError(str(e))
+
+
+def pytest_report_header(config):
+    return f"spoke storage backend: {storage_under_test()} (SPOKE_TEST_STORAGE)"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips the tests of the filesystem backend itself when another backend is under test."""
+    storage = storage_under_test()
+    if storage == "filesystem":
+        return
+    for item in items:
+        marker = item.get_closest_marker("filesystem_only")
+        if marker:
+            why = marker.args[0] if marker.args else "tests the filesystem backend itself"
+            reason = f"filesystem backend only (SPOKE_TEST_STORAGE={storage}): {why}"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def server_binary():

@@ -1,6 +1,6 @@
 // SnapshotCache: byte-bounded LRU eviction.
 
-#include "backends/filesystem/snapshot_cache.hpp"
+#include "backends/snapshot_cache.hpp"
 
 #include <gtest/gtest.h>
 

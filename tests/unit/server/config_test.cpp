@@ -90,3 +90,88 @@ TEST(ConfigTest, DurationsAndSizes) {
 
 }  // namespace
 }  // namespace spoke
+
+namespace spoke {
+namespace {
+
+std::map<std::string, std::string> postgres_env() {
+    return {
+        {"SPOKE_STORAGE_TYPE", "postgres"},
+        {"SPOKE_POSTGRES_URL",
+         "postgresql://spoke@10.0.0.1:5432,10.0.0.2:5432/spoke?target_session_attrs=read-write"},
+        {"SPOKE_POSTGRES_REPLICA_URLS",
+         "postgresql://spoke@10.0.0.3/spoke, postgresql://spoke@10.0.0.4/spoke"},
+        {"SPOKE_POSTGRES_MAX_CONNS", "12"},
+        {"SPOKE_POSTGRES_MIN_CONNS", "0"},
+        {"SPOKE_POSTGRES_TIMEOUT", "2s"},
+        {"SPOKE_POSTGRES_REPLICA_MAX_LAG", "750ms"},
+        {"SPOKE_S3_ENDPOINT", "http://127.0.0.1:9000"},
+        {"SPOKE_S3_BUCKET", "protos"},
+        {"SPOKE_S3_ACCESS_KEY", "AK"},
+        {"SPOKE_S3_SECRET_KEY", "SK"},
+        {"SPOKE_S3_USE_PATH_STYLE", "true"},
+        {"SPOKE_BREAKER_OPEN_DURATION", "3s"}};
+}
+
+TEST(ConfigPostgresTest, ReadsEveryPostgresAndS3Setting) {
+    std::vector<std::string> errors;
+    Config c = load_config(env_of(postgres_env()), errors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    EXPECT_EQ(c.storage_type, "postgres");
+    ASSERT_EQ(c.postgres.replica_urls.size(), 2u);
+    EXPECT_EQ(c.postgres.replica_urls[1], "postgresql://spoke@10.0.0.4/spoke");
+    EXPECT_EQ(c.postgres.max_conns, 12u);
+    EXPECT_EQ(c.postgres.min_conns, 0u);
+    EXPECT_EQ(c.postgres.timeout.count(), 2000);
+    EXPECT_EQ(c.postgres.replica_max_lag.count(), 750);
+    EXPECT_EQ(c.s3.bucket, "protos");
+    EXPECT_TRUE(c.s3.path_style);
+    EXPECT_EQ(c.s3.region, "us-east-1");
+    EXPECT_EQ(c.breaker_open_duration.count(), 3000);
+}
+
+TEST(ConfigPostgresTest, MissingRequiredSettingsAreNamed) {
+    std::vector<std::string> errors;
+    load_config(env_of({{"SPOKE_STORAGE_TYPE", "postgres"}}), errors);
+    std::string all;
+    for (const auto& e : errors) all += e + "\n";
+    EXPECT_NE(all.find("SPOKE_POSTGRES_URL: required"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_S3_ENDPOINT: required"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_S3_BUCKET: required"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_S3_ACCESS_KEY/SPOKE_S3_SECRET_KEY"), std::string::npos) << all;
+}
+
+TEST(ConfigPostgresTest, HostNamesThatWouldBlockOnDnsAreRefused) {
+    auto env = postgres_env();
+    env["SPOKE_POSTGRES_URL"] = "postgresql://spoke@db.example.com/spoke";
+    env["SPOKE_POSTGRES_REPLICA_URLS"] = "host=replica.example.com dbname=spoke";
+    std::vector<std::string> errors;
+    load_config(env_of(env), errors);
+    ASSERT_EQ(errors.size(), 2u);
+    EXPECT_NE(errors[0].find("\"db.example.com\" is a name"), std::string::npos) << errors[0];
+    EXPECT_NE(errors[1].find("replica 1"), std::string::npos) << errors[1];
+
+    // hostaddr gives the addresses: no lookup, accepted.
+    env["SPOKE_POSTGRES_URL"] = "postgresql://spoke@db.example.com/spoke?hostaddr=10.0.0.1";
+    env["SPOKE_POSTGRES_REPLICA_URLS"] = "host=/var/run/postgresql dbname=spoke";
+    errors.clear();
+    load_config(env_of(env), errors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+}
+
+TEST(ConfigPostgresTest, InconsistentValuesAreRefused) {
+    auto env = postgres_env();
+    env["SPOKE_POSTGRES_MIN_CONNS"] = "20";
+    env["SPOKE_S3_ENDPOINT"] = "http://127.0.0.1:9000/bucket";
+    env["SPOKE_POSTGRES_URL"] = "postgresql://[oops";
+    std::vector<std::string> errors;
+    load_config(env_of(env), errors);
+    std::string all;
+    for (const auto& e : errors) all += e + "\n";
+    EXPECT_NE(all.find("SPOKE_POSTGRES_MIN_CONNS: larger than"), std::string::npos) << all;
+    EXPECT_NE(all.find("without a path"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_POSTGRES_URL: "), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace spoke

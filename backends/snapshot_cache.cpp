@@ -1,4 +1,4 @@
-#include "backends/filesystem/snapshot_cache.hpp"
+#include "backends/snapshot_cache.hpp"
 
 namespace spoke {
 

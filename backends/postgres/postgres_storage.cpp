@@ -1,0 +1,428 @@
+#include "backends/postgres/postgres_storage.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <utility>
+
+#include "backends/postgres/postgres_backend.hpp"
+#include "backends/storage_errors.hpp"
+#include "reactor/event_loop.hpp"
+#include "registry/semver.hpp"
+#include "registry/version_graph.hpp"
+
+namespace spoke {
+namespace {
+
+using registry_sql::Params;
+using ResolvedVersions = std::vector<std::pair<int64_t, VersionRecord>>;
+
+bool is_absence(const Error& e) {
+    return e.code == ErrorCode::NotFound || e.code == ErrorCode::UnknownDependency;
+}
+
+bool is_true(std::string_view v) {
+    return v == "t";
+}
+
+// modules[] and version keys[] ("latest" kept) for kResolveRefs and kClosure.
+Params ref_params(const std::vector<VersionRef>& refs) {
+    std::vector<std::string> modules, keys;
+    for (const auto& r : refs) {
+        modules.push_back(r.module);
+        keys.push_back(r.version == "latest" ? std::string("latest") : version_key(r.version));
+    }
+    return {registry_sql::text_array(modules), registry_sql::text_array(keys)};
+}
+
+// Candidate rows of one ref -> the version it names.
+Result<std::pair<int64_t, VersionRecord>> choose(const VersionRef& ref, bool module_exists,
+                                                 std::vector<std::pair<int64_t, VersionRecord>> c) {
+    if (!module_exists) return storage_errors::module_missing(ref.module);
+    if (c.empty()) {
+        return ref.version == "latest" ? storage_errors::no_versions(ref.module)
+                                       : storage_errors::version_missing(ref.module, ref.version);
+    }
+    if (c.size() == 1) return std::move(c.front());
+    std::vector<VersionRecord> records;
+    for (const auto& [id, r] : c) records.push_back(r);
+    auto best = registry_sql::pick_latest(records);
+    return std::move(c[best.value_or(0)]);
+}
+
+Result<ResolvedVersions> decode_resolved(const std::vector<VersionRef>& refs, const PgResult& r) {
+    std::vector<std::vector<std::pair<int64_t, VersionRecord>>> candidates(refs.size());
+    std::vector<bool> module_exists(refs.size(), false);
+    for (int row = 0; row < r.rows(); ++row) {
+        const std::string ord_text(r.value(row, 0));
+        const size_t ord = std::stoul(ord_text);
+        if (ord == 0 || ord > refs.size()) return Error::internal("unexpected ref ordinal");
+        module_exists[ord - 1] = is_true(r.value(row, 1));
+        int64_t id = 0;
+        auto v = registry_sql::decode_version(r, row, 2, &id);
+        if (!v) return std::move(v).error();
+        if (*v) candidates[ord - 1].emplace_back(id, std::move(**v));
+    }
+    ResolvedVersions out;
+    for (size_t i = 0; i < refs.size(); ++i) {
+        auto chosen = choose(refs[i], module_exists[i], std::move(candidates[i]));
+        if (!chosen) return std::move(chosen).error();
+        out.push_back(std::move(*chosen));
+    }
+    return out;
+}
+
+Result<std::vector<VersionRecord>> decode_closure(const std::vector<VersionRef>& roots,
+                                                  const PgResult& r) {
+    std::unordered_map<std::string, VersionRecord> by_identity;
+    std::vector<std::vector<std::pair<int64_t, VersionRecord>>> root_candidates(roots.size());
+    for (int row = 0; row < r.rows(); ++row) {
+        int64_t id = 0;
+        auto v = registry_sql::decode_version(r, row, 1, &id);
+        if (!v) return std::move(v).error();
+        if (!*v) continue;
+        if (!r.is_null(row, 0)) {
+            std::string_view ords = r.value(row, 0);
+            while (!ords.empty()) {
+                size_t comma = ords.find(',');
+                const size_t ord = std::stoul(std::string(ords.substr(0, comma)));
+                if (ord == 0 || ord > roots.size()) return Error::internal("unexpected ordinal");
+                root_candidates[ord - 1].emplace_back(id, **v);
+                ords =
+                    comma == std::string_view::npos ? std::string_view() : ords.substr(comma + 1);
+            }
+        }
+        std::string identity = version_identity((*v)->module_name, (*v)->version);
+        by_identity.emplace(std::move(identity), std::move(**v));
+    }
+    std::vector<VersionRef> exact_roots;
+    for (size_t i = 0; i < roots.size(); ++i) {
+        if (root_candidates[i].empty()) {
+            return storage_errors::unknown_dependency(roots[i].to_string());
+        }
+        auto chosen = choose(roots[i], true, std::move(root_candidates[i]));
+        if (!chosen) return storage_errors::unknown_dependency(roots[i].to_string());
+        exact_roots.push_back({chosen->second.module_name, chosen->second.version});
+    }
+    return dependency_first_closure(
+        exact_roots, [&](const VersionRef& ref) -> Result<const VersionRecord*> {
+            auto it = by_identity.find(version_identity(ref.module, ref.version));
+            if (it == by_identity.end()) return storage_errors::unknown_dependency(ref.to_string());
+            return &it->second;
+        });
+}
+
+}  // namespace
+
+PostgresStorage::PostgresStorage(EventLoop& loop, PgPoolOptions pool, S3Config s3,
+                                 ObjectStoreOptions objects, PostgresShared& shared)
+    : loop_(loop),
+      shared_(shared),
+      pool_(loop, std::move(pool), shared.fence, &shared.board),
+      objects_(loop, std::move(s3), std::move(objects), &shared.board) {
+    pool_.start();
+}
+
+template <class T>
+void PostgresStorage::read(const char* sql, Params params, Decoder<T> decode, Completion<T> done) {
+    Params retry_params = params;
+    pool_.query(PgRoute::Read, sql, std::move(params),
+                [this, sql, retry_params = std::move(retry_params), decode = std::move(decode),
+                 done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    Result<T> decoded = decode(reply.result.value());
+                    if (decoded.ok() || !reply.from_replica || !is_absence(decoded.error())) {
+                        return done(std::move(decoded));
+                    }
+                    // Success above proves the pool (and so this object) is alive.
+                    pool_.query(PgRoute::ReadPrimary, sql, std::move(retry_params),
+                                [decode = std::move(decode),
+                                 done = std::move(done)](PgReply again) mutable {
+                                    if (!again.result.ok())
+                                        return done(again.result.error().to_error());
+                                    done(decode(again.result.value()));
+                                });
+                });
+}
+
+void PostgresStorage::create_module(std::string name, std::string description,
+                                    Completion<Module> done) {
+    const TimestampMs now = wall_ms();
+    Module module{name, description, now, now, std::nullopt, 0};
+    pool_.query(PgRoute::Write, registry_sql::kCreateModule,
+                {std::move(name), std::move(description), std::to_string(now)},
+                [module = std::move(module), done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    if (reply.result.value().rows() == 0) {
+                        return done(storage_errors::module_exists(module.name));
+                    }
+                    done(std::move(module));
+                });
+}
+
+void PostgresStorage::get_module(std::string name, Completion<Module> done) {
+    read<Module>(
+        registry_sql::kGetModule, {name},
+        [name](const PgResult& r) -> Result<Module> {
+            if (r.rows() == 0) return storage_errors::module_missing(name);
+            return registry_sql::decode_module(r, 0, 0);
+        },
+        std::move(done));
+}
+
+void PostgresStorage::list_modules(ModuleQuery query, Completion<ModulePage> done) {
+    read<ModulePage>(
+        registry_sql::kListModules,
+        {query.prefix, std::to_string(query.limit), std::to_string(query.offset)},
+        [](const PgResult& r) -> Result<ModulePage> {
+            ModulePage page;
+            for (int row = 0; row < r.rows(); ++row) {
+                page.total = std::stoull(std::string(r.value(row, 0)));
+                if (r.is_null(row, 1)) continue;
+                auto m = registry_sql::decode_module(r, row, 1);
+                if (!m) return std::move(m).error();
+                page.modules.push_back(std::move(*m));
+            }
+            return page;
+        },
+        std::move(done));
+}
+
+void PostgresStorage::list_versions(std::string module,
+                                    Completion<std::vector<VersionRecord>> done) {
+    read<std::vector<VersionRecord>>(
+        registry_sql::kListVersions, {module},
+        [module](const PgResult& r) -> Result<std::vector<VersionRecord>> {
+            std::vector<VersionRecord> out;
+            for (int row = 0; row < r.rows(); ++row) {
+                if (!is_true(r.value(row, 0))) return storage_errors::module_missing(module);
+                auto v = registry_sql::decode_version(r, row, 1);
+                if (!v) return std::move(v).error();
+                if (*v) out.push_back(std::move(**v));
+            }
+            sort_newest_first(out);
+            return out;
+        },
+        std::move(done));
+}
+
+void PostgresStorage::resolve(std::vector<VersionRef> refs, Completion<ResolvedVersions> done) {
+    Params params = ref_params(refs);
+    read<ResolvedVersions>(
+        registry_sql::kResolveRefs, std::move(params),
+        [refs = std::move(refs)](const PgResult& r) { return decode_resolved(refs, r); },
+        std::move(done));
+}
+
+void PostgresStorage::attach_contents(std::vector<VersionRecord> records,
+                                      Completion<std::vector<VersionSnapshotPtr>> done) {
+    std::vector<VersionSnapshotPtr> out(records.size());
+    std::vector<std::string> wanted;
+    for (size_t i = 0; i < records.size(); ++i) {
+        out[i] =
+            shared_.snapshots.get(version_identity(records[i].module_name, records[i].version));
+        if (out[i]) continue;
+        for (const auto& f : records[i].files) wanted.push_back(f.sha256);
+    }
+    if (wanted.empty()) {
+        // Cached: still completes later, never inside the call.
+        loop_.defer(
+            [out = std::move(out), done = std::move(done)]() mutable { done(std::move(out)); });
+        return;
+    }
+    PostgresShared* shared = &shared_;
+    objects_.get_all(std::move(wanted), [shared, records = std::move(records), out = std::move(out),
+                                         done = std::move(done)](
+                                            Result<std::vector<std::string>> contents) mutable {
+        if (!contents) return done(std::move(contents).error());
+        size_t next = 0;
+        for (size_t i = 0; i < records.size(); ++i) {
+            if (out[i]) continue;
+            auto snap = std::make_shared<VersionSnapshot>();
+            for (const auto& f : records[i].files) {
+                snap->files.push_back({f.path, std::move((*contents)[next++])});
+            }
+            snap->record = std::move(records[i]);
+            out[i] = std::move(snap);
+            shared->snapshots.put(
+                version_identity(out[i]->record.module_name, out[i]->record.version), out[i]);
+        }
+        done(std::move(out));
+    });
+}
+
+void PostgresStorage::get_version(std::string module, std::string version,
+                                  Completion<VersionSnapshotPtr> done) {
+    if (version != "latest") {
+        if (auto hit = shared_.snapshots.get(version_identity(module, version))) {
+            loop_.defer([hit = std::move(hit), done = std::move(done)]() mutable { done(hit); });
+            return;
+        }
+    }
+    resolve({VersionRef{std::move(module), std::move(version)}},
+            [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
+                if (!found) return done(std::move(found).error());
+                std::vector<VersionRecord> records{std::move(found->front().second)};
+                attach_contents(std::move(records),
+                                [done = std::move(done)](
+                                    Result<std::vector<VersionSnapshotPtr>> snaps) mutable {
+                                    if (!snaps) return done(std::move(snaps).error());
+                                    done(std::move(snaps->front()));
+                                });
+            });
+}
+
+void PostgresStorage::load_versions(std::vector<VersionRef> refs,
+                                    Completion<std::vector<VersionSnapshotPtr>> done) {
+    std::vector<VersionSnapshotPtr> cached;
+    for (const auto& r : refs) {
+        auto hit = shared_.snapshots.get(version_identity(r.module, r.version));
+        if (!hit) break;
+        cached.push_back(std::move(hit));
+    }
+    if (cached.size() == refs.size()) {
+        loop_.defer([cached = std::move(cached), done = std::move(done)]() mutable {
+            done(std::move(cached));
+        });
+        return;
+    }
+    resolve(std::move(refs),
+            [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
+                if (!found) return done(std::move(found).error());
+                std::vector<VersionRecord> records;
+                for (auto& [id, r] : *found) records.push_back(std::move(r));
+                attach_contents(std::move(records), std::move(done));
+            });
+}
+
+void PostgresStorage::dependency_closure(std::vector<VersionRef> roots,
+                                         Completion<std::vector<VersionRecord>> done) {
+    if (roots.empty()) {
+        loop_.defer([done = std::move(done)]() mutable { done(std::vector<VersionRecord>{}); });
+        return;
+    }
+    Params params = ref_params(roots);
+    read<std::vector<VersionRecord>>(
+        registry_sql::kClosure, std::move(params),
+        [roots = std::move(roots)](const PgResult& r) { return decode_closure(roots, r); },
+        std::move(done));
+}
+
+void PostgresStorage::list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) {
+    resolve(
+        {std::move(ref)}, [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
+            if (!found) return done(std::move(found).error());
+            read<std::vector<VersionRef>>(
+                registry_sql::kDependents, {std::to_string(found->front().first)},
+                [](const PgResult& r) -> Result<std::vector<VersionRef>> {
+                    std::vector<VersionRef> out;
+                    for (int row = 0; row < r.rows(); ++row) {
+                        out.push_back({std::string(r.value(row, 0)), std::string(r.value(row, 1))});
+                    }
+                    sort_dependents(out);
+                    return out;
+                },
+                std::move(done));
+        });
+}
+
+void PostgresStorage::put_version(VersionDraft draft, Completion<PutVersionResult> done) {
+    if (draft.files.size() != draft.record.files.size()) {
+        loop_.defer([done = std::move(done)]() mutable {
+            done(Error::internal("version draft files do not match its record"));
+        });
+        return;
+    }
+    // File bytes first: a crash between the two leaves at most an unreferenced object, never a
+    // version row pointing at a missing one.
+    std::vector<StoredBlob> blobs;
+    blobs.reserve(draft.files.size());
+    for (size_t i = 0; i < draft.files.size(); ++i) {
+        blobs.push_back({draft.record.files[i].sha256, draft.files[i].content});
+    }
+    objects_.put_all(std::move(blobs), [this, draft = std::move(draft),
+                                        done = std::move(done)](Status stored) mutable {
+        if (!stored) return done(std::move(stored).error());
+        insert_version(std::move(draft), std::move(done));
+    });
+}
+
+void PostgresStorage::insert_version(VersionDraft draft, Completion<PutVersionResult> done) {
+    auto params = registry_sql::put_version_params(draft);
+    if (!params) return done(std::move(params).error());
+    pool_.query(PgRoute::Write, registry_sql::kPutVersion, std::move(*params),
+                [this, draft = std::move(draft), done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    const PgResult& r = reply.result.value();
+                    if (r.rows() != 1)
+                        return done(Error::internal("the version insert returned no row"));
+                    if (r.value(0, 0) == "0") {
+                        return done(storage_errors::module_missing(draft.record.module_name));
+                    }
+                    if (!r.is_null(0, 1)) {
+                        auto snap = std::make_shared<VersionSnapshot>(
+                            VersionSnapshot{draft.record, std::move(draft.files)});
+                        shared_.snapshots.put(
+                            version_identity(draft.record.module_name, draft.record.version), snap);
+                        return done(PutVersionResult{PutOutcome::Created, std::move(draft.record)});
+                    }
+                    // The version exists (maybe committed a moment ago by a concurrent push):
+                    // compare with what the primary holds.
+                    std::vector<VersionRef> refs{{draft.record.module_name, draft.record.version}};
+                    Params p = ref_params(refs);
+                    pool_.query(
+                        PgRoute::ReadPrimary, registry_sql::kResolveRefs, std::move(p),
+                        [refs = std::move(refs), digest = draft.record.digest,
+                         done = std::move(done)](PgReply existing) mutable {
+                            if (!existing.result.ok()) {
+                                return done(existing.result.error().to_error());
+                            }
+                            auto found = decode_resolved(refs, existing.result.value());
+                            if (!found) return done(std::move(found).error());
+                            VersionRecord& record = found->front().second;
+                            if (record.digest != digest) {
+                                return done(storage_errors::version_exists(record));
+                            }
+                            done(PutVersionResult{PutOutcome::Identical, std::move(record)});
+                        });
+                });
+}
+
+void PostgresStorage::check_health(Completion<std::vector<StorageCheck>> done) {
+    // Two probes in parallel; whichever finishes second answers. Shared by the two callbacks.
+    struct Join {
+        std::vector<StorageCheck> checks;
+        int pending = 2;
+        Completion<std::vector<StorageCheck>> done;
+        PostgresShared* shared;
+        void finish() {
+            if (--pending > 0) return;
+            // "storage" sums the backend up, as the filesystem backend's single check does.
+            StorageCheck summary;
+            summary.name = "storage";
+            summary.up = true;
+            for (auto& c : checks) {
+                c.breaker = CircuitBreaker::state_name(shared->board.worst(c.name));
+                summary.latency_ms = std::max(summary.latency_ms, c.latency_ms);
+                if (c.required && !c.up) {
+                    summary.up = false;
+                    if (summary.error.empty()) summary.error = c.name + " is down";
+                }
+            }
+            checks.insert(checks.begin(), std::move(summary));
+            done(std::move(checks));
+        }
+    };
+    auto join = std::make_shared<Join>();
+    join->done = std::move(done);
+    join->shared = &shared_;
+    pool_.check([join](std::vector<StorageCheck> pg) {
+        for (auto& c : pg) join->checks.push_back(std::move(c));
+        join->finish();
+    });
+    objects_.check([join](StorageCheck s3) {
+        join->checks.push_back(std::move(s3));
+        join->finish();
+    });
+}
+
+}  // namespace spoke

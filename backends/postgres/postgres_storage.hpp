@@ -1,0 +1,65 @@
+#pragma once
+// PostgresStorage: one loop's Storage on PostgreSQL (metadata, through PgPool) and S3 (file
+// bytes, through S3ObjectStore).
+//
+// Lifetime rule for every completion below: PgPool and S3ObjectStore complete with an error
+// (Unavailable "closed") once destroyed, so a *successful* completion proves this object is
+// alive. Completions therefore touch `this` only on their success paths.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/postgres/pg_pool.hpp"
+#include "backends/postgres/registry_sql.hpp"
+#include "backends/s3/s3_object_store.hpp"
+#include "backends/storage.hpp"
+
+namespace spoke {
+
+struct PostgresShared;
+
+class PostgresStorage final : public Storage {
+  public:
+    PostgresStorage(EventLoop& loop, PgPoolOptions pool, S3Config s3, ObjectStoreOptions objects,
+                    PostgresShared& shared);
+
+    void create_module(std::string name, std::string description, Completion<Module> done) override;
+    void get_module(std::string name, Completion<Module> done) override;
+    void list_modules(ModuleQuery query, Completion<ModulePage> done) override;
+    void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) override;
+    void get_version(std::string module, std::string version,
+                     Completion<VersionSnapshotPtr> done) override;
+    void dependency_closure(std::vector<VersionRef> roots,
+                            Completion<std::vector<VersionRecord>> done) override;
+    void load_versions(std::vector<VersionRef> refs,
+                       Completion<std::vector<VersionSnapshotPtr>> done) override;
+    void put_version(VersionDraft draft, Completion<PutVersionResult> done) override;
+    void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) override;
+    void check_health(Completion<std::vector<StorageCheck>> done) override;
+
+  private:
+    template <class T>
+    using Decoder = std::function<Result<T>(const PgResult&)>;
+
+    // A read on a replica when one is eligible. A "does not exist" answer from a replica is
+    // asked again of the primary before it counts: the replica may not have replayed it yet.
+    template <class T>
+    void read(const char* sql, registry_sql::Params params, Decoder<T> decode, Completion<T> done);
+
+    // Records of exact refs or "latest", one per ref, in order; NotFound names the first missing.
+    void resolve(std::vector<VersionRef> refs,
+                 Completion<std::vector<std::pair<int64_t, VersionRecord>>> done);
+    // Adds file contents from S3 (or the snapshot cache) to records.
+    void attach_contents(std::vector<VersionRecord> records,
+                         Completion<std::vector<VersionSnapshotPtr>> done);
+    void insert_version(VersionDraft draft, Completion<PutVersionResult> done);
+
+    EventLoop& loop_;
+    PostgresShared& shared_;
+    PgPool pool_;
+    S3ObjectStore objects_;
+};
+
+}  // namespace spoke

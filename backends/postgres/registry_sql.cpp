@@ -1,0 +1,267 @@
+#include "backends/postgres/registry_sql.hpp"
+
+#include <jansson.h>
+
+#include <charconv>
+#include <limits>
+#include <memory>
+
+#include "backends/s3/object_key.hpp"
+#include "registry/semver.hpp"
+
+namespace spoke::registry_sql {
+namespace {
+
+// Milliseconds since the epoch, as the server's clock wrote them (to_timestamp keeps
+// microseconds, so the round trip is exact).
+#define SPOKE_MS(expr) "(extract(epoch FROM " expr ") * 1000)::bigint"
+
+// The version "latest" resolves to has the greatest (major, minor, patch) among releases, or
+// among pre-releases when there is no release. SQL narrows to that class; the server orders
+// within it (pre-release identifiers do not sort as text), see pick_latest().
+#define SPOKE_LATEST_CLASS(v, module_id)                                      \
+    "(" v ".major, " v ".minor, " v ".patch, " v                              \
+    ".is_prerelease) = (SELECT t.major, t.minor, "                            \
+    "t.patch, t.is_prerelease FROM versions t WHERE t.module_id = " module_id \
+    " ORDER BY t.is_prerelease, t.major DESC, t.minor DESC, t.patch DESC LIMIT 1)"
+
+// COLLATE "C": byte order, the same order as the filesystem backend, whatever the database
+// locale.
+#define SPOKE_VERSION_COLUMNS(module_name) \
+    "v.id, " module_name ", v.version, v.digest, " SPOKE_MS("v.created_at")                       \
+    ", v.source_repository, v.source_commit_sha, v.source_branch, "                               \
+    "(SELECT coalesce(json_agg(json_build_array(f.path, f.sha256, f.size) ORDER BY f.path "       \
+    "COLLATE \"C\"), '[]') FROM version_files f WHERE f.version_id = v.id), "                     \
+    "(SELECT coalesce(json_agg(dm.name || '@' || dv.version ORDER BY (dm.name || '@' || "         \
+    "dv.version) COLLATE \"C\"), '[]') FROM version_dependencies d JOIN versions dv ON dv.id = "  \
+    "d.depends_on_version_id JOIN modules dm ON dm.id = dv.module_id WHERE d.version_id = v.id)"
+
+#define SPOKE_MODULE_COLUMNS \
+    "m.name AS name, m.description AS description, " SPOKE_MS("m.created_at")                  \
+    " AS created_ms, " SPOKE_MS(                                                               \
+        "greatest(m.updated_at, (SELECT max(x.created_at) FROM versions x WHERE x.module_id = " \
+        "m.id))") " AS updated_ms, "                                                           \
+                  "(SELECT count(*) FROM versions x WHERE x.module_id = m.id) AS version_count, " \
+                  "(SELECT string_agg(v.version || ' ' || " SPOKE_MS(                          \
+                      "v.created_at") "::text, ',') FROM versions v WHERE v.module_id = m.id " \
+                                      "AND " SPOKE_LATEST_CLASS("v", "m.id") ") AS latest"
+
+#define SPOKE_REFS "unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(module, vkey, ord)"
+#define SPOKE_REF_MATCH(v)        \
+    "((q.vkey <> 'latest' AND " v \
+    ".version_key = q.vkey) OR (q.vkey = 'latest' AND " SPOKE_LATEST_CLASS(v, "m.id") "))"
+
+bool parse_i64(std::string_view s, int64_t& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
+}
+
+struct JsonFree {
+    void operator()(json_t* j) const { json_decref(j); }
+};
+using Json = std::unique_ptr<json_t, JsonFree>;
+
+Json parse_json(std::string_view text) {
+    json_error_t err;
+    return Json(json_loadb(text.data(), text.size(), 0, &err));
+}
+
+Error bad_row(const char* what) {
+    return Error::internal(std::string("unexpected row from PostgreSQL: ") + what);
+}
+
+}  // namespace
+
+const char* const kCreateModule =
+    "INSERT INTO modules (name, description, created_at, updated_at) VALUES ($1, $2, "
+    "to_timestamp($3::bigint / 1000.0), to_timestamp($3::bigint / 1000.0)) ON CONFLICT (name) DO "
+    "NOTHING RETURNING id";
+
+const char* const kGetModule = "SELECT " SPOKE_MODULE_COLUMNS " FROM modules m WHERE m.name = $1";
+
+const char* const kListModules =
+    "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM modules WHERE starts_with(name, $1)) "
+    "t LEFT JOIN LATERAL (SELECT " SPOKE_MODULE_COLUMNS
+    " FROM modules m WHERE starts_with(m.name, $1) ORDER BY m.name COLLATE \"C\" LIMIT "
+    "$2::bigint OFFSET $3::bigint) p ON true";
+
+const char* const kListVersions =
+    "SELECT m.id IS NOT NULL, " SPOKE_VERSION_COLUMNS("m.name")
+    " FROM (SELECT 1) one LEFT JOIN modules m ON m.name = $1 LEFT JOIN versions v ON "
+    "v.module_id = m.id";
+
+const char* const kResolveRefs = "SELECT q.ord, m.id IS NOT NULL, " SPOKE_VERSION_COLUMNS(
+    "m.name") " FROM " SPOKE_REFS
+              " LEFT JOIN modules m ON m.name = q.module LEFT JOIN LATERAL (SELECT * FROM versions "
+              "v0 "
+              "WHERE v0.module_id = m.id AND " SPOKE_REF_MATCH("v0") ") v ON true ORDER BY q.ord";
+
+const char* const kClosure =
+    "WITH RECURSIVE roots AS (SELECT q.ord, v0.id FROM " SPOKE_REFS
+    " JOIN modules m ON m.name = q.module JOIN versions v0 ON v0.module_id = m.id AND " SPOKE_REF_MATCH(
+        "v0") "), c(id) AS (SELECT id FROM roots UNION SELECT d.depends_on_version_id FROM "
+              "version_dependencies d JOIN c ON d.version_id = c.id) "
+              "SELECT (SELECT string_agg(r.ord::text, ',') FROM roots r WHERE r.id = v.id), " SPOKE_VERSION_COLUMNS(
+                  "m.name") " FROM c JOIN versions v ON v.id = c.id JOIN modules m ON m.id = "
+                            "v.module_id";
+
+const char* const kDependents =
+    "SELECT m.name, v.version FROM version_dependencies d JOIN versions v ON v.id = d.version_id "
+    "JOIN modules m ON m.id = v.module_id WHERE d.depends_on_version_id = $1::bigint";
+
+const char* const kPutVersion =
+    "WITH m AS (SELECT id FROM modules WHERE name = $1), "
+    "v AS (INSERT INTO versions (module_id, version, version_key, digest, created_at, "
+    "source_repository, source_commit_sha, source_branch, major, minor, patch, prerelease, "
+    "is_prerelease) SELECT m.id, $2, $3, $4, to_timestamp($5::bigint / 1000.0), $6, $7, $8, "
+    "$9::bigint, $10::bigint, $11::bigint, $12, $12 <> '' FROM m ON CONFLICT (module_id, "
+    "version_key) DO NOTHING RETURNING id), "
+    "f AS (INSERT INTO version_files (version_id, path, sha256, size, object_key) SELECT v.id, "
+    "x.path, x.sha256, x.size, x.object_key FROM v, unnest($13::text[], $14::text[], "
+    "$15::bigint[], $16::text[]) AS x(path, sha256, size, object_key) RETURNING 1), "
+    "d AS (INSERT INTO version_dependencies (version_id, depends_on_version_id) SELECT v.id, dv.id "
+    "FROM v, unnest($17::text[], $18::text[]) AS dep(module, vkey) JOIN modules dm ON dm.name = "
+    "dep.module JOIN versions dv ON dv.module_id = dm.id AND dv.version_key = dep.vkey RETURNING "
+    "1) "
+    "SELECT (SELECT count(*) FROM m), (SELECT id FROM v), (SELECT count(*) FROM f), (SELECT "
+    "count(*) FROM d)";
+
+std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += ',';
+        out += '"';
+        for (char c : items[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+Result<Module> decode_module(const PgResult& r, int row, int col) {
+    Module m;
+    m.name = std::string(r.value(row, col));
+    m.description = std::string(r.value(row, col + 1));
+    int64_t count = 0;
+    if (!parse_i64(r.value(row, col + 2), m.created_at) ||
+        !parse_i64(r.value(row, col + 3), m.updated_at) ||
+        !parse_i64(r.value(row, col + 4), count)) {
+        return bad_row("module timestamps or count");
+    }
+    m.version_count = static_cast<uint64_t>(count);
+    if (!r.is_null(row, col + 5)) {
+        // "version created_ms,version created_ms": versions never contain ' ' or ','.
+        std::vector<VersionRecord> candidates;
+        std::string_view list = r.value(row, col + 5);
+        while (!list.empty()) {
+            size_t comma = list.find(',');
+            std::string_view item = list.substr(0, comma);
+            size_t space = item.find(' ');
+            if (space == std::string_view::npos) return bad_row("latest candidates");
+            VersionRecord c;
+            c.version = std::string(item.substr(0, space));
+            if (!parse_i64(item.substr(space + 1), c.created_at)) {
+                return bad_row("latest candidates");
+            }
+            candidates.push_back(std::move(c));
+            list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        }
+        if (auto best = pick_latest(candidates)) m.latest_version = candidates[*best].version;
+    }
+    return m;
+}
+
+Result<std::optional<VersionRecord>> decode_version(const PgResult& r, int row, int col,
+                                                    int64_t* id) {
+    if (r.is_null(row, col)) return std::optional<VersionRecord>();
+    VersionRecord v;
+    int64_t version_id = 0;
+    if (!parse_i64(r.value(row, col), version_id)) return bad_row("version id");
+    if (id != nullptr) *id = version_id;
+    v.module_name = std::string(r.value(row, col + 1));
+    v.version = std::string(r.value(row, col + 2));
+    v.digest = std::string(r.value(row, col + 3));
+    if (!parse_i64(r.value(row, col + 4), v.created_at)) return bad_row("version created_at");
+    v.source_info.repository = std::string(r.value(row, col + 5));
+    v.source_info.commit_sha = std::string(r.value(row, col + 6));
+    v.source_info.branch = std::string(r.value(row, col + 7));
+
+    Json files = parse_json(r.value(row, col + 8));
+    if (!files || !json_is_array(files.get())) return bad_row("version files");
+    size_t i;
+    json_t* f;
+    json_array_foreach(files.get(), i, f) {
+        json_t* path = json_array_get(f, 0);
+        json_t* sha = json_array_get(f, 1);
+        json_t* size = json_array_get(f, 2);
+        if (!json_is_string(path) || !json_is_string(sha) || !json_is_integer(size)) {
+            return bad_row("version file entry");
+        }
+        v.files.push_back({json_string_value(path), json_string_value(sha),
+                           static_cast<uint64_t>(json_integer_value(size))});
+    }
+    Json deps = parse_json(r.value(row, col + 9));
+    if (!deps || !json_is_array(deps.get())) return bad_row("version dependencies");
+    json_t* d;
+    json_array_foreach(deps.get(), i, d) {
+        if (!json_is_string(d)) return bad_row("version dependency");
+        v.dependencies.emplace_back(json_string_value(d));
+    }
+    return std::optional<VersionRecord>(std::move(v));
+}
+
+Result<Params> put_version_params(const VersionDraft& draft) {
+    const VersionRecord& r = draft.record;
+    auto sv = parse_semver(r.version);
+    if (!sv) return Error::bad_request("version " + quote_value(r.version) + " is not semver");
+    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    if (sv->major > kMax || sv->minor > kMax || sv->patch > kMax) {
+        return Error::bad_request("version " + quote_value(r.version) +
+                                  ": numbers above 9223372036854775807 are not supported");
+    }
+    std::string prerelease;
+    for (size_t i = 0; i < sv->prerelease.size(); ++i) {
+        if (i > 0) prerelease += '.';
+        prerelease += sv->prerelease[i];
+    }
+    std::vector<std::string> paths, shas, sizes, keys, dep_modules, dep_keys;
+    for (const auto& f : r.files) {
+        paths.push_back(f.path);
+        shas.push_back(f.sha256);
+        sizes.push_back(std::to_string(f.size));
+        keys.push_back(content_object_key(f.sha256));
+    }
+    for (const auto& dep : r.dependencies) {
+        size_t at = dep.find('@');
+        if (at == std::string::npos) return Error::internal("dependency without '@' in a draft");
+        dep_modules.push_back(dep.substr(0, at));
+        dep_keys.push_back(version_key(std::string_view(dep).substr(at + 1)));
+    }
+    return Params{r.module_name,
+                  r.version,
+                  version_key(r.version),
+                  r.digest,
+                  std::to_string(r.created_at),
+                  r.source_info.repository,
+                  r.source_info.commit_sha,
+                  r.source_info.branch,
+                  std::to_string(sv->major),
+                  std::to_string(sv->minor),
+                  std::to_string(sv->patch),
+                  prerelease,
+                  text_array(paths),
+                  text_array(shas),
+                  text_array(sizes),
+                  text_array(keys),
+                  text_array(dep_modules),
+                  text_array(dep_keys)};
+}
+
+std::optional<size_t> pick_latest(const std::vector<VersionRecord>& candidates) {
+    return select_latest(candidates);
+}
+
+}  // namespace spoke::registry_sql

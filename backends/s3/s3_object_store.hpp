@@ -1,0 +1,81 @@
+#pragma once
+// S3ObjectStore: one loop's content-addressed file store on S3: objects keyed by SHA-256
+// (content_object_key), written once, read back by digest; with retries, jittered backoff and a
+// circuit breaker. ObjectStoreOptions: its timing. StoredBlob: one file to store.
+// ObjectStoreCounters: requests sent, for metrics and tests.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/circuit_breaker.hpp"
+#include "backends/retry_backoff.hpp"
+#include "backends/s3/s3_client.hpp"
+#include "backends/storage.hpp"
+#include "reactor/callback.hpp"
+#include "reactor/event_loop.hpp"
+#include "registry/result.hpp"
+
+namespace spoke {
+
+class BreakerBoard;
+
+struct ObjectStoreOptions {
+    BreakerPolicy breaker;
+    BackoffPolicy retry{.base_ms = 100, .cap_ms = 2000, .max_attempts = 3};
+    size_t max_in_flight = 16;    // per put_all/get_all call
+    std::string owner = "loop0";  // names the breaker on the BreakerBoard
+};
+
+// One file's content and its lowercase hex SHA-256 (the caller computed it; not re-checked).
+struct StoredBlob {
+    std::string sha256;
+    std::string bytes;
+};
+
+// Requests one store sent to S3, each retry included (for metrics and tests).
+struct ObjectStoreCounters {
+    uint64_t heads = 0;
+    uint64_t puts = 0;
+    uint64_t gets = 0;
+    uint64_t retries = 0;  // requests re-sent after an Unavailable answer
+};
+
+// All calls and the destructor on the loop thread; completions from loop.defer(), never inside
+// the call. Destroying the store completes pending calls with Unavailable (through S3Client).
+//
+// Every S3 request passes the breaker ("s3"): an open breaker fails the call at once with
+// Unavailable. Unavailable results (network, timeout, 5xx) count as failures and are retried
+// with full-jitter backoff up to retry.max_attempts; anything else (200, 404, 403) is an answer:
+// a success for the breaker, and not retried.
+class S3ObjectStore {
+  public:
+    S3ObjectStore(EventLoop& loop, S3Config config, ObjectStoreOptions options,
+                  BreakerBoard* board);
+    ~S3ObjectStore();
+    S3ObjectStore(const S3ObjectStore&) = delete;
+    S3ObjectStore& operator=(const S3ObjectStore&) = delete;
+
+    // Makes every blob durable under its content key: a HEAD first, a PUT only when the object
+    // is missing, so identical content is uploaded once. ok only when all are stored.
+    void put_all(std::vector<StoredBlob> blobs, Callback<void(Status)> done);
+
+    // Contents for `sha256s`, in the same order. A missing object is Internal ("stored file
+    // object <key> is missing"): metadata points at it, so this is damage, not a 404.
+    void get_all(std::vector<std::string> sha256s,
+                 Callback<void(Result<std::vector<std::string>>)> done);
+
+    // Readiness: HEAD on the bucket, bypassing the breaker (it is a probe). NotFound/Internal
+    // from S3Client::head_bucket name a missing bucket or refused credentials.
+    void check(Callback<void(StorageCheck)> done);
+
+    CircuitBreaker::State breaker_state();
+    const ObjectStoreCounters& counters() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spoke

@@ -74,15 +74,16 @@ Result<int64_t> migrate_once(const PgPoolOptions& pool) {
     });
 }
 
-Result<bool> check_bucket_once(const S3Config& config) {
-    return run_on_startup_loop<bool>([&](EventLoop& loop, Callback<void(Result<bool>)> done) {
+// 0 once the bucket answers (the value is unused; Result<int64_t> like the migration step).
+Result<int64_t> check_bucket_once(const S3Config& config) {
+    return run_on_startup_loop<int64_t>([&](EventLoop& loop, Callback<void(Result<int64_t>)> done) {
         auto client = std::make_unique<S3Client>(loop, config);
         S3Client* c = client.get();
         c->head_bucket([client = std::move(client), done = std::move(done)](Status st) mutable {
             // Destroying the client inside its own completion is allowed (deferred delivery).
             client.reset();
             if (!st) return done(std::move(st).error());
-            done(true);
+            done(int64_t{0});
         });
     });
 }
@@ -130,8 +131,8 @@ Result<std::unique_ptr<StorageBackend>> open_postgres_backend(PostgresBackendOpt
     }
     Log::write(LogLevel::Info, "database schema is current",
                {{"schema_version", static_cast<int64_t>(embedded_migrations().back().version)}});
-    auto bucket = retry_until<bool>(options.startup_timeout, "s3",
-                                    [&] { return check_bucket_once(options.s3); });
+    auto bucket = retry_until<int64_t>(options.startup_timeout, "s3",
+                                       [&] { return check_bucket_once(options.s3); });
     if (!bucket) {
         return Error::internal("S3 bucket " + quote_value(options.s3.bucket) + " at " +
                                options.s3.endpoint + ": " + bucket.error().message);

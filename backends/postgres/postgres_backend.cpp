@@ -26,7 +26,19 @@ Result<T> run_on_startup_loop(
     return std::move(*out);
 }
 
-// Retries `attempt` while it fails Unavailable, until `timeout` has passed.
+// The server answered and refused us for good (a missing database or role, failed
+// authentication): waiting will not help, unlike a server that is down, starting or full.
+bool is_permanent(const Error& e) {
+    const std::string& m = e.message;
+    if (m.find("FATAL:") == std::string::npos) return false;
+    for (const char* reason : {"does not exist", "authentication failed", "no pg_hba.conf entry",
+                               "not permitted to log in"}) {
+        if (m.find(reason) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// Retries `attempt` while it fails Unavailable (and not for good), until `timeout` has passed.
 template <class T>
 Result<T> retry_until(std::chrono::milliseconds timeout, const char* what,
                       const std::function<Result<T>()>& attempt) {
@@ -34,7 +46,10 @@ Result<T> retry_until(std::chrono::milliseconds timeout, const char* what,
     RetryBackoff backoff({.base_ms = 200, .cap_ms = 2000, .max_attempts = 1 << 30});
     for (int failures = 1;; ++failures) {
         Result<T> r = attempt();
-        if (r || r.error().code != ErrorCode::Unavailable || monotonic_ms() >= deadline) return r;
+        if (r || r.error().code != ErrorCode::Unavailable || is_permanent(r.error()) ||
+            monotonic_ms() >= deadline) {
+            return r;
+        }
         const int64_t delay = std::max<int64_t>(50, backoff.next_delay_ms(failures).value_or(1000));
         Log::write(LogLevel::Warn, "start-up: dependency not reachable yet, retrying",
                    {{"dependency", std::string_view(what)},

@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end suite: spoke-server processes on loopback, clients, log capture on failure,
 sanitizer-report detection, and the storage backend under test (SPOKE_TEST_STORAGE; tests marked
-filesystem_only are skipped on any other backend)."""
+filesystem_only or postgres_only are skipped on the other backend)."""
 
 import os
 import sys
@@ -27,16 +27,15 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skips the tests of the filesystem backend itself when another backend is under test."""
+    """Skips the tests of one backend's own behaviour when another backend is under test."""
     storage = storage_under_test()
-    if storage == "filesystem":
-        return
     for item in items:
-        marker = item.get_closest_marker("filesystem_only")
-        if marker:
-            why = marker.args[0] if marker.args else "tests the filesystem backend itself"
-            reason = f"filesystem backend only (SPOKE_TEST_STORAGE={storage}): {why}"
-            item.add_marker(pytest.mark.skip(reason=reason))
+        for name, backend in (("filesystem_only", "filesystem"), ("postgres_only", "postgres")):
+            marker = item.get_closest_marker(name)
+            if marker and storage != backend:
+                why = marker.args[0] if marker.args else f"tests the {backend} backend itself"
+                reason = f"{backend} backend only (SPOKE_TEST_STORAGE={storage}): {why}"
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def server_binary():

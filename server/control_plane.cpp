@@ -229,11 +229,13 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
         HttpExchange* live = handle.get();
         if (live == nullptr) return;
         bool all_up = checks.ok();
+        bool degraded = false;  // an optional dependency (a read replica) is down: still serving
         std::string body_checks = "{";
         if (checks.ok()) {
             bool first = true;
             for (const auto& c : *checks) {
                 all_up = all_up && (c.up || !c.required);
+                degraded = degraded || (!c.up && !c.required);
                 if (!first) body_checks += ",";
                 first = false;
                 append_json_string(body_checks, c.name);
@@ -257,7 +259,10 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
             body_checks += "}";
         }
         body_checks += "}";
-        const char* status = state_ != State::Running ? "draining" : all_up ? "ready" : "not_ready";
+        const char* status = state_ != State::Running ? "draining"
+                             : !all_up                ? "not_ready"
+                             : degraded               ? "degraded"
+                                                      : "ready";
         const int code = (state_ == State::Running && all_up) ? 200 : 503;
         live->reply(code, kJson,
                     std::string("{\"status\":\"") + status + "\",\"checks\":" + body_checks + "}");

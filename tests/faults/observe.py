@@ -190,9 +190,9 @@ class HealthMonitor:
 
 def ready_body_problem(outcome, checks):
     body = outcome.json()
-    if not isinstance(body, dict) or body.get("status") not in ("ready", "not_ready", "draining"):
+    if not isinstance(body, dict) or body.get("status") not in ("ready", "degraded", "not_ready", "draining"):
         return f"unexpected body {outcome.response.text[:300]}"
-    expected_status = 200 if body["status"] == "ready" else 503
+    expected_status = 200 if body["status"] in ("ready", "degraded") else 503
     if outcome.status != expected_status:
         return f"status {body['status']!r} answered with HTTP {outcome.status}"
     for name in checks:

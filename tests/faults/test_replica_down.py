@@ -98,6 +98,8 @@ def exercise_failed_replica(p, module, acked, monitor, t_fault):
     if down.status != 200:
         problems.append(f"/health/ready with only the replica down: {down.describe()}")
     replica = check_of(down, "postgres_replica_0")
+    if down.json().get("status") != "degraded":
+        problems.append(f"/health/ready with only the replica down is not 'degraded': {down.response.text[:300]}")
     if replica.get("required") is not False:
         problems.append(f"postgres_replica_0 is not marked required=false: {replica}")
     if check_of(down, "postgres_primary").get("status") != "up":

@@ -43,6 +43,10 @@ class Storage {
                                Completion<Module> done) = 0;
     virtual void get_module(std::string name, Completion<Module> done) = 0;
     virtual void list_modules(ModuleQuery query, Completion<ModulePage> done) = 0;
+    // Sets the module's compatibility level (the caller has checked it is one of the seven) and
+    // completes with the updated module. NotFound if the module does not exist.
+    virtual void set_compatibility(std::string module, std::string level,
+                                   Completion<Module> done) = 0;
 
     // Newest first by semver precedence. NotFound if the module does not exist.
     virtual void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) = 0;

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "handlers/compatibility_handler.hpp"
 #include "handlers/dependency_handler.hpp"
 #include "handlers/descriptor_handler.hpp"
 #include "handlers/file_handler.hpp"
@@ -51,6 +52,16 @@ void register_api_routes(Router& router, LoopServices& services) {
     const DescriptorHandler descriptors(services);
     router.add(M::Get, "/modules/{name}/versions/{version}/descriptor",
                bind(descriptors, &DescriptorHandler::get));
+
+    const CompatibilityHandler compat(services);
+    router.add(M::Get, "/modules/{name}/config", bind(compat, &CompatibilityHandler::get_config));
+    router.add(M::Put, "/modules/{name}/config", bind(compat, &CompatibilityHandler::put_config));
+    router.add(M::Post, "/modules/{name}/compatibility",
+               bind(compat, &CompatibilityHandler::check_pair));
+    router.add(M::Get, "/modules/{name}/versions/{version}/compatibility",
+               bind(compat, &CompatibilityHandler::check_version));
+    // The contract serves the diff under /api/v1 only (no other route has that prefix yet).
+    router.add(M::Post, "/api/v1/modules/{name}/diff", bind(compat, &CompatibilityHandler::diff));
 
     const ValidateHandler validate(services);
     router.add(M::Post, "/validate", bind(validate, &ValidateHandler::validate));

@@ -19,6 +19,8 @@ int http_status_of(ErrorCode code) {
             return 409;
         case ErrorCode::VersionExists:
             return 409;
+        case ErrorCode::Incompatible:
+            return 409;
         case ErrorCode::PayloadTooLarge:
             return 413;
         case ErrorCode::InvalidProto:
@@ -45,6 +47,8 @@ std::string_view error_code_name(ErrorCode code) {
             return "MODULE_EXISTS";
         case ErrorCode::VersionExists:
             return "VERSION_EXISTS";
+        case ErrorCode::Incompatible:
+            return "INCOMPATIBLE";
         case ErrorCode::PayloadTooLarge:
             return "PAYLOAD_TOO_LARGE";
         case ErrorCode::InvalidProto:

@@ -1,9 +1,15 @@
 #include "handlers/validate_handler.hpp"
 
+#include <exception>
+
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
 #include "handlers/schema_loader.hpp"
+#include "reactor/log.hpp"
+#include "reactor/worker_pool.hpp"
+#include "registry/lint/compiler_warnings.hpp"
+#include "registry/lint/lint_schema.hpp"
 #include "registry/names.hpp"
 #include "registry/push_request.hpp"
 
@@ -14,13 +20,27 @@ namespace {
 constexpr const char* kPlaceholderModule = "validate";
 constexpr const char* kPlaceholderVersion = "0.0.0";
 
+JsonPtr warnings_to_json(const std::vector<LintWarning>& warnings) {
+    JsonPtr list(json_array());
+    for (const LintWarning& w : warnings) {
+        JsonPtr o(json_object());
+        json_object_set_new(o.get(), "rule", json_text(w.rule).release());
+        json_object_set_new(o.get(), "file", json_text(w.file).release());
+        json_object_set_new(o.get(), "line", json_integer(w.line));
+        json_object_set_new(o.get(), "column", json_integer(w.column));
+        json_object_set_new(o.get(), "message", json_text(w.message).release());
+        json_array_append_new(list.get(), o.release());
+    }
+    return list;
+}
+
 // {valid, errors, warnings}: 200 when valid, else 422.
 void reply_verdict(HttpExchange& ex, const std::vector<ProtoDiagnostic>& errors,
-                   const std::vector<ProtoDiagnostic>& warnings) {
+                   const std::vector<LintWarning>& warnings) {
     JsonPtr body(json_object());
     json_object_set_new(body.get(), "valid", json_boolean(errors.empty()));
     json_object_set_new(body.get(), "errors", diagnostics_to_json(errors).release());
-    json_object_set_new(body.get(), "warnings", diagnostics_to_json(warnings).release());
+    json_object_set_new(body.get(), "warnings", warnings_to_json(warnings).release());
     reply_json(ex, errors.empty() ? 200 : 422, body.get());
 }
 
@@ -37,6 +57,41 @@ std::optional<std::vector<ProtoDiagnostic>> schema_problems(const Error& e) {
 void reply_failure(HttpExchange& ex, const Error& e) {
     if (auto problems = schema_problems(e)) return reply_verdict(ex, *problems, {});
     reply_error(ex, e);
+}
+
+// Compiles with source info (the lint's line numbers) and lints: the warnings of both, or the
+// compile error. Runs on a worker.
+Result<std::vector<LintWarning>> compile_and_lint(const CompileRequest& request,
+                                                  const PushLimits& limits) {
+    std::vector<std::string> own_files;
+    for (const ProtoFile& f : request.files) own_files.push_back(f.path);
+    Result<CompiledSchema> compiled = compile_schema(request, limits);
+    if (!compiled) return std::move(compiled).error();
+    auto lint = lint_schema(compiled->descriptor_set, own_files);
+    if (!lint) {
+        // Lint findings never block a validation, and the schema compiled: a lint failure is
+        // our bug, logged, and the client still gets the compiler's verdict.
+        Log::write(LogLevel::Error, "lint failed", {{"error", lint.error().message}});
+        return merge_compiler_warnings(compiled->warnings, {});
+    }
+    return merge_compiler_warnings(compiled->warnings, std::move(*lint));
+}
+
+void compile_and_lint_on_pool(LoopServices& services, CompileRequest request,
+                              Callback<void(Result<std::vector<LintWarning>>)> done) {
+    using Outcome = Result<std::vector<LintWarning>>;
+    Callback<Outcome()> work(
+        [request = std::move(request), limits = services.settings.limits]() -> Outcome {
+            // Nothing may cross the pool boundary (libprotobuf may throw, e.g. bad_alloc).
+            try {
+                return compile_and_lint(request, limits);
+            } catch (const std::exception& e) {
+                return Error::internal(std::string("compile_and_lint threw: ") + e.what());
+            } catch (...) {
+                return Error::internal("compile_and_lint threw");
+            }
+        });
+    services.pool.run<Outcome>(services.loop, std::move(work), std::move(done));
 }
 
 }  // namespace
@@ -68,14 +123,15 @@ void ValidateHandler::validate(HttpExchange& ex, const RouteParams&) const {
                      HttpExchange* ex = handle.get();
                      if (ex == nullptr) return;
                      if (!closure) return reply_failure(*ex, closure.error());
-                     CompileRequest request{std::move(files), std::move(closure->snapshots), false};
-                     compile_on_pool(services, std::move(request),
-                                     [handle](Result<CompiledSchema> compiled) {
-                                         HttpExchange* ex = handle.get();
-                                         if (ex == nullptr) return;
-                                         if (!compiled) return reply_failure(*ex, compiled.error());
-                                         reply_verdict(*ex, {}, compiled->warnings);
-                                     });
+                     CompileRequest request{std::move(files), std::move(closure->snapshots), true};
+                     compile_and_lint_on_pool(services, std::move(request),
+                                              [handle](Result<std::vector<LintWarning>> warnings) {
+                                                  HttpExchange* ex = handle.get();
+                                                  if (ex == nullptr) return;
+                                                  if (!warnings)
+                                                      return reply_failure(*ex, warnings.error());
+                                                  reply_verdict(*ex, {}, *warnings);
+                                              });
                  });
 }
 

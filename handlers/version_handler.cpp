@@ -4,6 +4,8 @@
 
 #include "backends/storage.hpp"
 #include "handlers/cache_keys.hpp"
+#include "handlers/compat_check.hpp"
+#include "handlers/compat_json.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
@@ -20,33 +22,97 @@ namespace {
 struct PushContext {
     ExchangeHandle handle;
     ValidatedPush push;
+    CompatMode level = CompatMode::None;
+    // What the push gate checks against (nearest first); empty: no gate for this push.
+    std::vector<VersionRecord> previous;
     std::vector<std::string> resolved_dependencies;
-    std::string descriptor_set;  // from the compile, cached once the version is stored
+    std::string descriptor_set;  // from the compile, without source info; cached once stored
+    // With source info, when the gate compiled it so; cached once stored (the next push checks
+    // against it).
+    std::shared_ptr<const std::string> descriptor_set_with_source;
 };
 using PushContextPtr = std::unique_ptr<PushContext>;
 
+void cache_descriptor(ResponseCache& cache, const VersionRecord& r, bool source_info,
+                      std::shared_ptr<const std::string> set) {
+    cache.insert(descriptor_cache_key(r.module_name, r.version, source_info),
+                 std::make_shared<const CachedResponse>(CachedResponse{
+                     std::move(set), "application/x-protobuf", quoted_etag(r.digest)}));
+}
+
 void store_version(LoopServices& services, PushContextPtr ctx) {
     VersionDraft draft = make_draft(std::move(ctx->push), ctx->resolved_dependencies, wall_ms());
-    services.storage.put_version(
-        std::move(draft), [&services, ctx = std::move(ctx)](Result<PutVersionResult> put) {
-            if (put) {
-                // The compile that admitted the version produced its descriptor set: keep it.
-                const VersionRecord& r = put->record;
-                services.cache.insert(
-                    descriptor_cache_key(r.module_name, r.version, false),
-                    std::make_shared<const CachedResponse>(CachedResponse{
-                        std::make_shared<const std::string>(std::move(ctx->descriptor_set)),
-                        "application/x-protobuf", quoted_etag(r.digest)}));
+    services.storage.put_version(std::move(draft), [&services, ctx = std::move(ctx)](
+                                                       Result<PutVersionResult> put) {
+        if (put) {
+            // The compile that admitted the version produced its descriptor set: keep it.
+            const VersionRecord& r = put->record;
+            cache_descriptor(services.cache, r, false,
+                             std::make_shared<const std::string>(std::move(ctx->descriptor_set)));
+            if (ctx->descriptor_set_with_source) {
+                cache_descriptor(services.cache, r, true,
+                                 std::move(ctx->descriptor_set_with_source));
             }
+        }
+        HttpExchange* ex = ctx->handle.get();
+        if (ex == nullptr) return;
+        if (!put) return reply_error(*ex, put.error());
+        const int status = put->outcome == PutOutcome::Created ? 201 : 200;
+        if (status == 201) {
+            ex->add_header("Location", "/modules/" + put->record.module_name + "/versions/" +
+                                           put->record.version);
+        }
+        reply_json(*ex, status, version_summary_to_json(put->record).get());
+    });
+}
+
+// What the gate's pool job hands back: the verdict, and (when it passes) the pushed descriptor
+// set without source info, for the descriptor cache.
+struct GateVerdict {
+    CompatOutcome outcome;
+    std::string stripped_set;
+};
+
+// The compatibility gate: the pushed version (compiled with source info) against the previous
+// version(s); 409 INCOMPATIBLE and nothing stored on an error-level violation.
+void gate_and_store(LoopServices& services, PushContextPtr ctx) {
+    std::vector<VersionRecord> previous = ctx->previous;
+    compile_stored_versions(
+        services, std::move(previous),
+        [&services, ctx = std::move(ctx)](Result<std::vector<CompiledVersion>> older) mutable {
             HttpExchange* ex = ctx->handle.get();
             if (ex == nullptr) return;
-            if (!put) return reply_error(*ex, put.error());
-            const int status = put->outcome == PutOutcome::Created ? 201 : 200;
-            if (status == 201) {
-                ex->add_header("Location", "/modules/" + put->record.module_name + "/versions/" +
-                                               put->record.version);
-            }
-            reply_json(*ex, status, version_summary_to_json(put->record).get());
+            if (!older) return reply_error(*ex, older.error());
+            std::vector<std::string> own;
+            own.reserve(ctx->push.files.size());
+            for (const auto& f : ctx->push.files) own.push_back(f.path);
+            CompiledVersion newer{ctx->push.version, ctx->descriptor_set_with_source,
+                                  std::move(own)};
+            Callback<Result<GateVerdict>()> work([newer = std::move(newer),
+                                                  older = std::move(*older),
+                                                  level = ctx->level]() -> Result<GateVerdict> {
+                auto outcome = run_compat_check(level, newer, older, is_transitive(level));
+                if (!outcome) return std::move(outcome).error();
+                GateVerdict verdict{std::move(*outcome), {}};
+                if (!verdict.outcome.compatible()) return verdict;
+                auto stripped = strip_source_info(*newer.descriptor_set);
+                if (!stripped) return std::move(stripped).error();
+                verdict.stripped_set = std::move(*stripped);
+                return verdict;
+            });
+            run_guarded_on_pool<GateVerdict>(
+                services, std::move(work),
+                [&services, ctx = std::move(ctx)](Result<GateVerdict> verdict) mutable {
+                    HttpExchange* ex = ctx->handle.get();
+                    if (ex == nullptr) return;
+                    if (!verdict) return reply_error(*ex, verdict.error());
+                    if (!verdict->outcome.compatible()) {
+                        return reply_json(*ex, http_status_of(ErrorCode::Incompatible),
+                                          incompatible_push_to_json(verdict->outcome).get());
+                    }
+                    ctx->descriptor_set = std::move(verdict->stripped_set);
+                    store_version(services, std::move(ctx));
+                });
         });
 }
 
@@ -57,15 +123,53 @@ void compile_and_store(LoopServices& services, PushContextPtr ctx, ClosureConten
         return;
     }
     ctx->resolved_dependencies = std::move(*resolved);
-    CompileRequest request{ctx->push.files, std::move(closure.snapshots), false};
-    compile_on_pool(services, std::move(request),
-                    [&services, ctx = std::move(ctx)](Result<CompiledSchema> compiled) mutable {
-                        HttpExchange* ex = ctx->handle.get();
-                        if (ex == nullptr) return;
-                        if (!compiled) return reply_error(*ex, compiled.error());
-                        ctx->descriptor_set = std::move(compiled->descriptor_set);
-                        store_version(services, std::move(ctx));
-                    });
+    // With a gate to pass, compile once with source info (violations carry lines) and strip it
+    // for the descriptor cache afterwards, rather than compiling twice.
+    const bool gated = !ctx->previous.empty();
+    CompileRequest request{ctx->push.files, std::move(closure.snapshots), gated};
+    compile_on_pool(
+        services, std::move(request),
+        [&services, gated, ctx = std::move(ctx)](Result<CompiledSchema> compiled) mutable {
+            HttpExchange* ex = ctx->handle.get();
+            if (ex == nullptr) return;
+            if (!compiled) return reply_error(*ex, compiled.error());
+            if (!gated) {
+                ctx->descriptor_set = std::move(compiled->descriptor_set);
+                return store_version(services, std::move(ctx));
+            }
+            ctx->descriptor_set_with_source =
+                std::make_shared<const std::string>(std::move(compiled->descriptor_set));
+            gate_and_store(services, std::move(ctx));
+        });
+}
+
+void load_and_compile(LoopServices& services, PushContextPtr ctx) {
+    std::vector<VersionRef> roots = ctx->push.dependencies;
+    load_closure(services, std::move(roots),
+                 [&services, ctx = std::move(ctx)](Result<ClosureContents> closure) mutable {
+                     HttpExchange* ex = ctx->handle.get();
+                     if (ex == nullptr) return;
+                     if (!closure) return reply_error(*ex, closure.error());
+                     compile_and_store(services, std::move(ctx), std::move(*closure));
+                 });
+}
+
+// Under a level other than NONE, finds the versions the push must be compatible with. A version
+// that is already stored is not gated: storing it again is an identical re-push or a conflict.
+void find_previous(LoopServices& services, PushContextPtr ctx) {
+    std::string module = ctx->push.module;
+    services.storage.list_versions(
+        std::move(module),
+        [&services, ctx = std::move(ctx)](Result<std::vector<VersionRecord>> listed) mutable {
+            HttpExchange* ex = ctx->handle.get();
+            if (ex == nullptr) return;
+            if (!listed) return reply_error(*ex, listed.error());
+            if (!holds_version(*listed, ctx->push.version)) {
+                ctx->previous =
+                    previous_versions(*listed, ctx->push.version, is_transitive(ctx->level));
+            }
+            load_and_compile(services, std::move(ctx));
+        });
 }
 
 // Bodies larger than this are rendered on the worker pool: rendering a 32 MiB version would hold
@@ -130,14 +234,14 @@ void VersionHandler::push(HttpExchange& ex, const RouteParams& params) const {
         HttpExchange* ex = ctx->handle.get();
         if (ex == nullptr) return;
         if (!found) return reply_error(*ex, found.error());
-        std::vector<VersionRef> roots = ctx->push.dependencies;
-        load_closure(services, std::move(roots),
-                     [&services, ctx = std::move(ctx)](Result<ClosureContents> closure) mutable {
-                         HttpExchange* ex = ctx->handle.get();
-                         if (ex == nullptr) return;
-                         if (!closure) return reply_error(*ex, closure.error());
-                         compile_and_store(services, std::move(ctx), std::move(*closure));
-                     });
+        auto level = parse_compat_mode(found->compatibility);
+        if (!level) {
+            return reply_error(*ex, Error::internal("module " + found->name +
+                                                    " has an unknown compatibility level stored"));
+        }
+        ctx->level = *level;
+        if (ctx->level == CompatMode::None) return load_and_compile(services, std::move(ctx));
+        find_previous(services, std::move(ctx));
     });
 }
 

@@ -10,7 +10,8 @@ class VersionHandler {
   public:
     explicit VersionHandler(LoopServices& services) : services_(services) {}
 
-    // decode -> validate -> module exists -> dependency closure -> compile (pool) -> store.
+    // decode -> validate -> module exists -> previous versions (unless the level is NONE) ->
+    // dependency closure -> compile (pool) -> compatibility gate (pool) -> store.
     void push(HttpExchange& ex, const RouteParams& params) const;
     void list(HttpExchange& ex, const RouteParams& params) const;
     // Concrete versions are served from the ResponseCache without touching storage.

@@ -40,6 +40,9 @@ struct Module {
     TimestampMs updated_at = 0;
     std::optional<std::string> latest_version;
     uint64_t version_count = 0;
+    // The push gate's level (NONE, BACKWARD, ... FULL_TRANSITIVE); a setting, not part of the
+    // Module JSON (served by /modules/{name}/config).
+    std::string compatibility = "BACKWARD";
 };
 
 // "module@version", parsed.

@@ -16,6 +16,7 @@ enum class ErrorCode {
     NotFound,           // 404 NOT_FOUND
     ModuleExists,       // 409 MODULE_EXISTS
     VersionExists,      // 409 VERSION_EXISTS: same version, different content
+    Incompatible,       // 409 INCOMPATIBLE: a push breaks the module's compatibility level
     PayloadTooLarge,    // 413 PAYLOAD_TOO_LARGE
     InvalidProto,       // 422 INVALID_PROTO: parse/link errors, with details
     UnknownDependency,  // 422 UNKNOWN_DEPENDENCY

@@ -3,8 +3,9 @@
 # S3) on loopback, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), and
 # runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
 # that drive the real spoke-server over HTTP on loopback, once on the filesystem backend and once on
-# the postgres backend (PostgreSQL primary + standby, S3); the plain build also gets the fault
-# tests (tests/faults/run.sh) when they are present.
+# the postgres backend (PostgreSQL primary + standby, S3), and the generated-code round trip
+# (tests/codegen); the plain build also gets the compatibility oracle against buf (tests/compat)
+# and the fault tests (tests/faults).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,9 +31,13 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
     "$root/tests/harness/services.sh" run --with-standby --with-s3 -- \
     "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
-  if [ "$name" = plain ] && [ -x tests/faults/run.sh ]; then
+  echo "=== [$name] generated code round trip (g++ and python3 against libprotobuf)"
+  "$root/tests/codegen/run.sh" "$dir" || failed=1
+  if [ "$name" = plain ]; then
+    echo "=== [$name] compatibility oracle: our checker against buf breaking (WIRE, WIRE_JSON)"
+    SPOKE_COMPAT_REQUIRE=1 "$root/tests/compat/run.sh" "$dir/spoke-compat-check" -- -q || failed=1
     echo "=== [$name] fault tests"
-    tests/faults/run.sh "$dir/spoke-server" || failed=1
+    "$root/tests/faults/run.sh" "$dir/spoke-server" || failed=1
   fi
 }
 

@@ -57,6 +57,14 @@ void FilesystemStorage::list_modules(ModuleQuery query, Completion<ModulePage> d
                    }));
 }
 
+void FilesystemStorage::set_compatibility(std::string module, std::string level,
+                                          Completion<Module> done) {
+    FilesystemStore* store = &store_;
+    on_pool<Module>([store, module = std::move(module),
+                     level = std::move(level)] { return store->set_compatibility(module, level); },
+                    std::move(done));
+}
+
 void FilesystemStorage::list_versions(std::string module,
                                       Completion<std::vector<VersionRecord>> done) {
     complete_later(std::move(done), guarded<std::vector<VersionRecord>>(

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -249,6 +250,43 @@ Result<Module> FilesystemStore::create_module(const std::string& name,
     std::unique_lock lock(index_mutex_);
     index_.add_module(module);
     return index_.module(name);
+}
+
+Result<Module> FilesystemStore::set_compatibility(const std::string& name,
+                                                  const std::string& level) {
+    // Serialized with persist_module, which rewrites module.json from the index: holding the
+    // lock until the index has the new level means no rewrite can bring the old one back.
+    std::lock_guard serial(module_json_mutex_);
+    // Only indexed (so validated) names get this far: the name is safe as a path component.
+    Result<Module> current = get_module(name);
+    if (!current) return current;
+    Module updated = std::move(current).value();
+    updated.compatibility = level;
+    updated.updated_at = std::max(updated.updated_at, now_ms());
+    auto json = fsjson::encode_module(updated);
+    if (!json) return std::move(json).error();
+
+    const Error failed = Error::internal("the module's compatibility level could not be stored");
+    const std::string tmp = fsio::join(staging_dir_, fsio::unique_name("mc-"));
+    const std::string dir = module_dir(name);
+    fsio::IoResult io = fsio::write_file_synced(tmp, *json);
+    if (io.ok()) io = fsio::rename_path(tmp, fsio::join(dir, kModuleFile));
+    if (!io.ok()) {
+        fsio::remove_tree(tmp);
+        log_detail("set compatibility", io.detail);
+        return failed;
+    }
+    // Renamed: the new level is what a restart may read, so the index follows it even if the
+    // directory sync fails (that failure still answers an error: it may not be durable).
+    {
+        std::unique_lock lock(index_mutex_);
+        index_.set_compatibility(name, level, updated.updated_at);
+    }
+    if (auto sync = fsio::fsync_dir(dir); !sync.ok()) {
+        log_detail("set compatibility", sync.detail);
+        return failed;
+    }
+    return get_module(name);
 }
 
 Result<VersionSnapshotPtr> FilesystemStore::get_version(std::string_view module,

@@ -52,6 +52,8 @@ class FilesystemStore {
 
     // May touch the disk.
     Result<Module> create_module(const std::string& name, const std::string& description);
+    // Rewrites module.json durably (staged, synced, renamed, directory synced), then the index.
+    Result<Module> set_compatibility(const std::string& name, const std::string& level);
     Result<VersionSnapshotPtr> get_version(std::string_view module, std::string_view version);
     Result<std::vector<VersionSnapshotPtr>> load_versions(const std::vector<VersionRef>& refs);
     Result<PutVersionResult> put_version(const VersionDraft& draft);
@@ -77,7 +79,7 @@ class FilesystemStore {
     mutable std::shared_mutex index_mutex_;
     MetadataIndex index_;           // guarded by index_mutex_
     mutable SnapshotCache cache_;   // internally synchronized
-    std::mutex module_json_mutex_;  // serializes rewrites of module.json
+    std::mutex module_json_mutex_;  // serializes rewrites of module.json (and their index update)
 };
 
 }  // namespace spoke

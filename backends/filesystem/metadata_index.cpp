@@ -44,6 +44,15 @@ bool MetadataIndex::add_version(VersionRecord record) {
     return true;
 }
 
+bool MetadataIndex::set_compatibility(std::string_view name, std::string level, TimestampMs at) {
+    auto it = modules_.find(name);
+    if (it == modules_.end()) return false;
+    Module& module = it->second.module;
+    module.compatibility = std::move(level);
+    module.updated_at = std::max(module.updated_at, at);
+    return true;
+}
+
 void MetadataIndex::reindex(Entry& entry) {
     sort_newest_first(entry.newest_first);
     entry.by_key.clear();

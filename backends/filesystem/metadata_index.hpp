@@ -21,6 +21,9 @@ class MetadataIndex {
     bool add_module(Module module, std::vector<VersionRecord> versions = {});
     // Adds one version to a known module; false if the module is unknown or the version taken.
     bool add_version(VersionRecord record);
+    // Sets a module's compatibility level and moves its updated_at to at least `at`; false if
+    // the module is unknown.
+    bool set_compatibility(std::string_view name, std::string level, TimestampMs at);
 
     Result<Module> module(std::string_view name) const;
     ModulePage list_modules(const ModuleQuery& query) const;

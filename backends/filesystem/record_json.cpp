@@ -72,7 +72,8 @@ Result<std::string> encode_module(const Module& module) {
     if (!root || !set_string(root.get(), "name", module.name) ||
         !set_string(root.get(), "description", module.description) ||
         !set(root.get(), "created_at", json_integer(module.created_at)) ||
-        !set(root.get(), "updated_at", json_integer(module.updated_at))) {
+        !set(root.get(), "updated_at", json_integer(module.updated_at)) ||
+        !set_string(root.get(), "compatibility", module.compatibility)) {
         return Error::internal("could not serialize a module record");
     }
     return dump(root.get());
@@ -87,6 +88,11 @@ Result<Module> decode_module(std::string_view json) {
     if (!get_optional_string(obj, "description", m.description)) return bad("description");
     if (!get_int(obj, "created_at", m.created_at)) return bad("created_at");
     if (!get_int(obj, "updated_at", m.updated_at)) m.updated_at = m.created_at;
+    // Records written before levels existed have none: the default level applies.
+    json_t* level = json_object_get(obj, "compatibility");
+    if (level != nullptr && !get_string(obj, "compatibility", m.compatibility)) {
+        return bad("compatibility");
+    }
     return m;
 }
 

@@ -9,7 +9,8 @@
 
 namespace spoke::fsjson {
 
-// {name, description, created_at, updated_at}; derived fields are not stored.
+// {name, description, created_at, updated_at, compatibility}; derived fields are not stored. A
+// record without compatibility reads as BACKWARD.
 Result<std::string> encode_module(const Module& module);
 Result<Module> decode_module(std::string_view json);
 

@@ -169,6 +169,19 @@ void PostgresStorage::get_module(std::string name, Completion<Module> done) {
         std::move(done));
 }
 
+void PostgresStorage::set_compatibility(std::string module, std::string level,
+                                        Completion<Module> done) {
+    std::string name = module;
+    pool_.query(PgRoute::Write, registry_sql::kSetCompatibility,
+                {std::move(module), std::move(level), std::to_string(wall_ms())},
+                [name = std::move(name), done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    const PgResult& r = reply.result.value();
+                    if (r.rows() == 0) return done(storage_errors::module_missing(name));
+                    done(registry_sql::decode_module(r, 0, 0));
+                });
+}
+
 void PostgresStorage::list_modules(ModuleQuery query, Completion<ModulePage> done) {
     read<ModulePage>(
         registry_sql::kListModules,

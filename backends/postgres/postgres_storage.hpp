@@ -28,6 +28,7 @@ class PostgresStorage final : public Storage {
     void create_module(std::string name, std::string description, Completion<Module> done) override;
     void get_module(std::string name, Completion<Module> done) override;
     void list_modules(ModuleQuery query, Completion<ModulePage> done) override;
+    void set_compatibility(std::string module, std::string level, Completion<Module> done) override;
     void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) override;
     void get_version(std::string module, std::string version,
                      Completion<VersionSnapshotPtr> done) override;

@@ -44,7 +44,8 @@ namespace {
                   "(SELECT count(*) FROM versions x WHERE x.module_id = m.id) AS version_count, " \
                   "(SELECT string_agg(v.version || ' ' || " SPOKE_MS(                          \
                       "v.created_at") "::text, ',') FROM versions v WHERE v.module_id = m.id " \
-                                      "AND " SPOKE_LATEST_CLASS("v", "m.id") ") AS latest"
+                                      "AND " SPOKE_LATEST_CLASS("v", "m.id") ") AS latest, " \
+                  "m.compatibility AS compatibility"
 
 #define SPOKE_REFS "unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(module, vkey, ord)"
 #define SPOKE_REF_MATCH(v)        \
@@ -78,6 +79,10 @@ const char* const kCreateModule =
     "NOTHING RETURNING id";
 
 const char* const kGetModule = "SELECT " SPOKE_MODULE_COLUMNS " FROM modules m WHERE m.name = $1";
+
+const char* const kSetCompatibility =
+    "UPDATE modules m SET compatibility = $2, updated_at = greatest(m.updated_at, "
+    "to_timestamp($3::bigint / 1000.0)) WHERE m.name = $1 RETURNING " SPOKE_MODULE_COLUMNS;
 
 const char* const kListModules =
     "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM modules WHERE starts_with(name, $1)) "
@@ -171,6 +176,7 @@ Result<Module> decode_module(const PgResult& r, int row, int col) {
         }
         if (auto best = pick_latest(candidates)) m.latest_version = candidates[*best].version;
     }
+    m.compatibility = std::string(r.value(row, col + 6));
     return m;
 }
 

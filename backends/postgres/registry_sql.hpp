@@ -25,6 +25,10 @@ extern const char* const kCreateModule;
 // $1 name. Module columns (kModuleColumns), or no row.
 extern const char* const kGetModule;
 
+// $1 name, $2 level, $3 now (ms since the epoch; updated_at never moves back). Module columns,
+// or no row when the module does not exist.
+extern const char* const kSetCompatibility;
+
 // $1 prefix, $2 limit, $3 offset. Column 0 the total matching the prefix; module columns from 1
 // (NULL name for an empty page).
 extern const char* const kListModules;
@@ -53,8 +57,8 @@ extern const char* const kDependents;
 // dependencies inserted.
 extern const char* const kPutVersion;
 
-// Columns decoded by decode_module (6) and decode_version (10).
-inline constexpr int kModuleColumns = 6;
+// Columns decoded by decode_module (7) and decode_version (10).
+inline constexpr int kModuleColumns = 7;
 inline constexpr int kVersionColumns = 10;
 
 Result<Module> decode_module(const PgResult& r, int row, int col);

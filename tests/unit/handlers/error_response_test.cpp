@@ -24,6 +24,7 @@ TEST(ErrorResponse, MapsEveryCode) {
                           Case{ErrorCode::NotFound, 404, "NOT_FOUND"},
                           Case{ErrorCode::ModuleExists, 409, "MODULE_EXISTS"},
                           Case{ErrorCode::VersionExists, 409, "VERSION_EXISTS"},
+                          Case{ErrorCode::Incompatible, 409, "INCOMPATIBLE"},
                           Case{ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"},
                           Case{ErrorCode::InvalidProto, 422, "INVALID_PROTO"},
                           Case{ErrorCode::UnknownDependency, 422, "UNKNOWN_DEPENDENCY"},

@@ -1,0 +1,28 @@
+#pragma once
+// run_plugin_process: one run of an external generator binary, bytes in on stdin, bytes out.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "registry/result.hpp"
+
+namespace spoke {
+
+// Bounds on one plugin run.
+struct PluginProcessLimits {
+    std::chrono::milliseconds deadline{std::chrono::seconds(60)};
+    size_t max_output_bytes = 256u << 20;  // of stdout
+};
+
+// Starts `program` (no arguments, this process's environment, default signal dispositions, in a
+// process group of its own), writes `input` to its stdin while reading its stdout and stderr,
+// and returns stdout once it exits with status 0. Blocking: call it on a worker thread.
+// The child is always reaped; on any failure its whole process group is killed first.
+// Errors: Unavailable when it cannot be started or the deadline passes; PayloadTooLarge when
+// stdout exceeds max_output_bytes; Internal when it exits with a non-zero status or a signal
+// (the message ends with the tail of its stderr).
+Result<std::string> run_plugin_process(const std::string& program, std::string_view input,
+                                       const PluginProcessLimits& limits);
+
+}  // namespace spoke

@@ -1,0 +1,725 @@
+// Code generation: the language catalog, libprotoc's generators in memory, plugins through the
+// plugin protocol (real Debian plugins when installed, fake ones as shell scripts) and archives.
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <google/protobuf/compiler/plugin.pb.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "registry/codegen/archive_writer.hpp"
+#include "registry/codegen/generator_runner.hpp"
+#include "registry/codegen/inprocess_generators.hpp"
+#include "registry/codegen/language_catalog.hpp"
+#include "registry/codegen/memory_generator_context.hpp"
+#include "registry/proto_compiler.hpp"
+
+namespace spoke {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = google::protobuf;
+using std::chrono::milliseconds;
+
+const char* kMoneyProto = R"(syntax = "proto3";
+package acme.base.v1;
+option java_package = "com.acme.base.v1";
+option java_multiple_files = true;
+message Money {
+  string currency = 1;
+  int64 units = 2;
+}
+)";
+
+const char* kOrderProto = R"(syntax = "proto3";
+package acme.shop.v1;
+import "acme/base/v1/money.proto";
+import "google/protobuf/timestamp.proto";
+option java_package = "com.acme.shop.v1";
+option java_multiple_files = true;
+message Order {
+  string id = 1;
+  acme.base.v1.Money total = 2;
+  google.protobuf.Timestamp created_at = 3;
+}
+message GetOrderRequest { string id = 1; }
+service OrderService {
+  rpc GetOrder(GetOrderRequest) returns (Order);
+}
+)";
+
+std::string compile(std::vector<ProtoFile> files) {
+    CompileRequest request;
+    request.files = std::move(files);
+    Result<CompiledSchema> compiled = compile_schema(request, PushLimits{});
+    EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
+    return compiled.ok() ? compiled->descriptor_set : std::string();
+}
+
+const std::string& two_file_schema() {
+    static const std::string set = compile(
+        {{"acme/base/v1/money.proto", kMoneyProto}, {"acme/shop/v1/order.proto", kOrderProto}});
+    return set;
+}
+
+GenerationInput two_file_input() {
+    return {two_file_schema(), {"acme/base/v1/money.proto", "acme/shop/v1/order.proto"}};
+}
+
+bool has_suffix(const GeneratedFiles& files, std::string_view suffix) {
+    for (const auto& [path, content] : files) {
+        if (path.ends_with(suffix)) return true;
+    }
+    return false;
+}
+
+std::string listing(const GeneratedFiles& files) {
+    std::string out;
+    for (const auto& [path, content] : files)
+        out += path + " (" + std::to_string(content.size()) + ")\n";
+    return out;
+}
+
+// A scratch directory removed with everything in it.
+class TempDir {
+  public:
+    TempDir() {
+        std::string templ = (fs::temp_directory_path() / "spoke-codegen-XXXXXX").string();
+        path_ = ::mkdtemp(templ.data()) ? templ : std::string();
+    }
+    ~TempDir() {
+        std::error_code ec;
+        if (!path_.empty()) fs::remove_all(path_, ec);
+    }
+    const std::string& path() const { return path_; }
+
+    // Writes an executable shell script standing for an external plugin binary.
+    std::string script(const std::string& name, const std::string& body) const {
+        const std::string file = path_ + "/" + name;
+        std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
+        ::chmod(file.c_str(), 0755);
+        return file;
+    }
+
+  private:
+    std::string path_;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// ---- catalog ----
+
+TEST(LanguageCatalog, ListsEveryInProcessLanguageWithoutPlugins) {
+    const LanguageCatalog catalog = LanguageCatalog::discover("");
+    std::vector<std::string> ids;
+    for (const auto& l : catalog.languages()) {
+        ids.push_back(l.id);
+        EXPECT_FALSE(l.supports_grpc()) << l.id;
+        EXPECT_FALSE(l.plugin.has_value()) << l.id;
+        EXPECT_EQ(l.generator, "libprotoc 3.21.12 in-process") << l.id;
+        EXPECT_FALSE(l.file_extensions.empty()) << l.id;
+        EXPECT_FALSE(l.name.empty()) << l.id;
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"cpp", "java", "kotlin", "python", "csharp", "objc",
+                                             "php", "ruby"}));
+    EXPECT_EQ(catalog.find("go"), nullptr);
+    ASSERT_NE(catalog.find("python"), nullptr);
+    EXPECT_EQ(catalog.find("python")->file_extensions, (std::vector<std::string>{".py", ".pyi"}));
+}
+
+TEST(LanguageCatalog, FindsPluginsOnTheSearchPathOnly) {
+    TempDir first;
+    TempDir second;
+    first.script("grpc_python_plugin", "exit 0");
+    second.script("grpc_python_plugin", "exit 0");  // shadowed by the first directory
+    second.script("protoc-gen-go", "exit 0");
+    const std::string not_executable = second.path() + "/grpc_cpp_plugin";
+    std::ofstream(not_executable) << "#!/bin/sh\n";
+    ::chmod(not_executable.c_str(), 0644);
+    fs::create_directory(first.path() + "/grpc_ruby_plugin");  // a directory is no binary
+
+    const LanguageCatalog catalog =
+        LanguageCatalog::discover("relative/dir::" + first.path() + "/:" + second.path());
+    const LanguageInfo* python = catalog.find("python");
+    ASSERT_NE(python, nullptr);
+    ASSERT_TRUE(python->supports_grpc());
+    EXPECT_EQ(python->grpc_plugin->path, first.path() + "/grpc_python_plugin");
+    EXPECT_FALSE(catalog.find("cpp")->supports_grpc());
+    EXPECT_FALSE(catalog.find("ruby")->supports_grpc());
+
+    const LanguageInfo* go = catalog.find("go");
+    ASSERT_NE(go, nullptr);
+    EXPECT_EQ(go->generator, second.path() + "/protoc-gen-go");
+    EXPECT_FALSE(go->supports_grpc());  // no protoc-gen-go-grpc
+    EXPECT_EQ(catalog.languages().back().id, "go");
+}
+
+// ---- in-process generators ----
+
+struct Expectation {
+    std::string language;
+    std::vector<std::string> required;  // exact paths or, starting with '*', suffixes
+};
+
+class InProcessLanguages : public ::testing::TestWithParam<Expectation> {};
+
+TEST_P(InProcessLanguages, GenerateEveryFileOfTheSchemaUnderItsOwnPath) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    const Expectation& want = GetParam();
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), want.language, false);
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    for (const std::string& r : want.required) {
+        if (r.front() == '*') {
+            EXPECT_TRUE(has_suffix(*files, r.substr(1))) << r << " in\n" << listing(*files);
+        } else {
+            EXPECT_TRUE(files->count(r)) << r << " in\n" << listing(*files);
+        }
+    }
+    for (const auto& [path, content] : *files) {
+        // libprotoc's Kotlin generator writes an empty OuterClassKt.kt (as protoc does).
+        if (!path.ends_with("OuterClassKt.kt")) {
+            EXPECT_FALSE(content.empty()) << path;
+        }
+        EXPECT_TRUE(is_safe_output_path(path)) << path;
+        // The well-known types come with every protobuf runtime: never generated.
+        EXPECT_EQ(path.find("google/protobuf"), std::string::npos) << path;
+        EXPECT_EQ(path.find("Google/Protobuf"), std::string::npos) << path;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codegen, InProcessLanguages,
+    ::testing::Values(
+        Expectation{"cpp",
+                    {"acme/base/v1/money.pb.h", "acme/base/v1/money.pb.cc",
+                     "acme/shop/v1/order.pb.h", "acme/shop/v1/order.pb.cc"}},
+        Expectation{"java",
+                    {"com/acme/base/v1/Money.java", "com/acme/base/v1/MoneyOrBuilder.java",
+                     "com/acme/shop/v1/Order.java", "com/acme/shop/v1/GetOrderRequest.java"}},
+        Expectation{"kotlin",
+                    {"com/acme/base/v1/Money.java", "com/acme/base/v1/MoneyKt.kt",
+                     "com/acme/shop/v1/OrderKt.kt"}},
+        Expectation{"python",
+                    {"acme/base/v1/money_pb2.py", "acme/base/v1/money_pb2.pyi",
+                     "acme/shop/v1/order_pb2.py", "acme/shop/v1/order_pb2.pyi"}},
+        Expectation{"csharp", {"Acme/Base/V1/Money.cs", "Acme/Shop/V1/Order.cs"}},
+        Expectation{"objc",
+                    {"acme/base/v1/Money.pbobjc.h", "acme/base/v1/Money.pbobjc.m",
+                     "acme/shop/v1/Order.pbobjc.h", "acme/shop/v1/Order.pbobjc.m"}},
+        Expectation{"php",
+                    {"Acme/Base/V1/Money.php", "Acme/Shop/V1/Order.php",
+                     "*Metadata/Acme/Base/V1/Money.php"}},
+        Expectation{"ruby", {"acme/base/v1/money_pb.rb", "acme/shop/v1/order_pb.rb"}}),
+    [](const ::testing::TestParamInfo<Expectation>& info) { return info.param.language; });
+
+TEST(GeneratorRunner, GeneratesOnlyTheListedFiles) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    GenerationInput input{two_file_schema(), {"acme/shop/v1/order.proto"}};
+    Result<GeneratedFiles> files = runner.generate(input, "python", false);
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    EXPECT_EQ(files->size(), 2u) << listing(*files);
+    EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.py"));
+    EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.pyi"));
+    // The generated module imports its dependencies by their own paths.
+    EXPECT_NE(files->at("acme/shop/v1/order_pb2.py").find("from acme.base.v1 import money_pb2"),
+              std::string::npos);
+}
+
+TEST(GeneratorRunner, AnEmptyListMeansEveryFileButTheWellKnownTypes) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> files = runner.generate({two_file_schema(), {}}, "cpp", false);
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    EXPECT_EQ(files->size(), 4u) << listing(*files);
+}
+
+TEST(GeneratorRunner, IdenticalInputsGiveIdenticalFiles) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> a = runner.generate(two_file_input(), "java", false);
+    Result<GeneratedFiles> b = runner.generate(two_file_input(), "java", false);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(*a, *b);
+}
+
+TEST(GeneratorRunner, ConcurrentGenerationsGiveTheSameFiles) {
+    // Downloads generate on several worker threads at once.
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    const std::vector<std::string> languages = {"cpp", "python", "java", "kotlin"};
+    std::vector<GeneratedFiles> expected;
+    for (const auto& l : languages)
+        expected.push_back(*runner.generate(two_file_input(), l, false));
+    std::vector<int> mismatches(languages.size(), 0);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < languages.size(); ++i) {
+        threads.emplace_back([&, i] {
+            for (int round = 0; round < 5; ++round) {
+                Result<GeneratedFiles> files =
+                    runner.generate(two_file_input(), languages[i], false);
+                if (!files.ok() || *files != expected[i]) ++mismatches[i];
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(mismatches, std::vector<int>(languages.size(), 0));
+}
+
+TEST(GeneratorRunner, UnknownLanguageIsNotFound) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "cobol", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::NotFound);
+    EXPECT_NE(files.error().message.find("cobol"), std::string::npos);
+    // "go" is unknown too while protoc-gen-go is not on the search path.
+    EXPECT_EQ(runner.generate(two_file_input(), "go", false).error().code, ErrorCode::NotFound);
+}
+
+TEST(GeneratorRunner, GrpcWithoutAPluginIsABadRequest) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "cpp", true);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::BadRequest);
+}
+
+TEST(GeneratorRunner, AGeneratorRejectingTheSchemaIsInvalidProto) {
+    // libprotoc's PHP generator only handles proto3.
+    const std::string set = compile({{"legacy/v1/old.proto",
+                                      "syntax = \"proto2\";\npackage legacy.v1;\n"
+                                      "message Old { optional int32 x = 1; }\n"}});
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> files = runner.generate({set, {}}, "php", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::InvalidProto);
+    EXPECT_TRUE(files.error().message.starts_with("generation failed: php: "))
+        << files.error().message;
+    // The same schema is fine for C++.
+    EXPECT_TRUE(runner.generate({set, {}}, "cpp", false).ok());
+}
+
+TEST(GeneratorRunner, ABrokenDescriptorSetIsInternal) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    EXPECT_EQ(runner.generate({"\xff\xff not a set", {}}, "cpp", false).error().code,
+              ErrorCode::Internal);
+    Result<GeneratedFiles> missing =
+        runner.generate({two_file_schema(), {"nope/v1/x.proto"}}, "cpp", false);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::Internal);
+    // A set without the files it imports does not link.
+    pb::FileDescriptorSet set;
+    ASSERT_TRUE(set.ParseFromString(two_file_schema()));
+    pb::FileDescriptorSet last_only;
+    *last_only.add_file() = set.file(set.file_size() - 1);
+    EXPECT_EQ(runner.generate({last_only.SerializeAsString(), {}}, "cpp", false).error().code,
+              ErrorCode::Internal);
+}
+
+TEST(GeneratorRunner, OutputLargerThanTheLimitIsRejected) {
+    GenerationLimits limits;
+    limits.max_output_bytes = 1000;
+    const GeneratorRunner runner(LanguageCatalog::discover(""), limits);
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "cpp", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::PayloadTooLarge);
+}
+
+// ---- the in-memory GeneratorContext ----
+
+std::string written(MemoryGeneratorContext& context, const std::string& name) {
+    GeneratedFiles files = context.take_files();
+    return files.count(name) ? files.at(name) : "<missing>";
+}
+
+TEST(MemoryGeneratorContext, StreamsWriteFilesAndInsertAtMarkedLines) {
+    MemoryGeneratorContext context({});
+    {
+        std::unique_ptr<pb::io::ZeroCopyOutputStream> out(context.Open("a/b.txt"));
+        pb::io::CodedOutputStream coded(out.get());  // how libprotoc's Printer writes
+        coded.WriteString("class X:\n    # @@protoc_insertion_point(body)\nend\n");
+    }
+    context.insert("a/b.txt", "body", "x = 1\n\ny = 2");  // indented like the marker line
+    context.append("a/b.txt", "# tail\n");
+    ASSERT_TRUE(context.status().ok()) << context.status().error().message;
+    EXPECT_EQ(written(context, "a/b.txt"),
+              "class X:\n    x = 1\n\n    y = 2\n    # @@protoc_insertion_point(body)\nend\n"
+              "# tail\n");
+}
+
+TEST(MemoryGeneratorContext, InlineMarkersTakeTheDataBeforeTheComment) {
+    MemoryGeneratorContext context({});
+    context.write("f.h", "int a; /* @@protoc_insertion_point(x) */ int b;\n");
+    context.insert("f.h", "x", "int c; ");
+    ASSERT_TRUE(context.status().ok());
+    EXPECT_EQ(written(context, "f.h"), "int a; int c; /* @@protoc_insertion_point(x) */ int b;\n");
+}
+
+TEST(MemoryGeneratorContext, RejectsDuplicatesUnsafePathsAndMissingPoints) {
+    {
+        MemoryGeneratorContext context({});
+        context.write("x.py", "1");
+        context.write("x.py", "2");
+        ASSERT_FALSE(context.status().ok());
+        EXPECT_EQ(context.status().error().code, ErrorCode::InvalidProto);
+        EXPECT_NE(context.status().error().message.find("x.py"), std::string::npos);
+    }
+    for (const char* bad : {"../x.py", "/etc/x", "a//b", "a/./b", "", "a\\b"}) {
+        MemoryGeneratorContext context({});
+        context.write(bad, "1");
+        EXPECT_FALSE(context.status().ok()) << bad;
+    }
+    {
+        MemoryGeneratorContext context({});
+        context.write("x.py", "no marker here\n");
+        context.insert("x.py", "nowhere", "1\n");
+        EXPECT_FALSE(context.status().ok());
+        MemoryGeneratorContext other({});
+        other.insert("never/written.py", "p", "1\n");
+        EXPECT_FALSE(other.status().ok());
+    }
+}
+
+// ---- plugins ----
+
+pb::compiler::CodeGeneratorResponse response_with(
+    std::vector<std::tuple<std::string, std::string, std::string>> files) {
+    pb::compiler::CodeGeneratorResponse response;
+    for (auto& [name, point, content] : files) {
+        auto* f = response.add_file();
+        if (!name.empty()) f->set_name(name);
+        if (!point.empty()) f->set_insertion_point(point);
+        f->set_content(content);
+    }
+    return response;
+}
+
+TEST(PluginGenerator, SendsACodeGeneratorRequestAndAppliesTheResponse) {
+    TempDir dir;
+    const std::string response_file = dir.path() + "/response.bin";
+    std::ofstream(response_file, std::ios::binary)
+        << response_with({{"acme/shop/v1/order.pb.go", "",
+                           "package v1\n// @@protoc_insertion_point(imports)\n"},
+                          {"", "", "// continued\n"},
+                          {"acme/shop/v1/order.pb.go", "imports", "import \"x\"\n"}})
+               .SerializeAsString();
+    dir.script("protoc-gen-go", "cat > " + dir.path() + "/request.bin\ncat " + response_file);
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()));
+
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    ASSERT_EQ(files->size(), 1u) << listing(*files);
+    EXPECT_EQ(files->at("acme/shop/v1/order.pb.go"),
+              "package v1\nimport \"x\"\n// @@protoc_insertion_point(imports)\n// continued\n");
+
+    pb::compiler::CodeGeneratorRequest request;
+    ASSERT_TRUE(request.ParseFromString(read_file(dir.path() + "/request.bin")));
+    EXPECT_EQ(request.compiler_version().major(), 3);
+    EXPECT_EQ(request.compiler_version().minor(), 21);
+    EXPECT_EQ(request.compiler_version().patch(), 12);
+    ASSERT_EQ(request.file_to_generate_size(), 2);
+    EXPECT_EQ(request.file_to_generate(0), "acme/base/v1/money.proto");
+    EXPECT_EQ(request.file_to_generate(1), "acme/shop/v1/order.proto");
+    // Dependency-first: each file after everything it imports.
+    std::vector<std::string> order;
+    for (const auto& f : request.proto_file()) order.push_back(f.name());
+    EXPECT_EQ(order, (std::vector<std::string>{"acme/base/v1/money.proto",
+                                               "google/protobuf/timestamp.proto",
+                                               "acme/shop/v1/order.proto"}));
+    // Files without go_package get an import path from their directory.
+    EXPECT_EQ(request.parameter(),
+              "paths=source_relative,Macme/base/v1/money.proto=acme/base/v1,"
+              "Macme/shop/v1/order.proto=acme/shop/v1");
+}
+
+TEST(PluginGenerator, APluginErrorIsAGenerationFailure) {
+    TempDir dir;
+    pb::compiler::CodeGeneratorResponse response;
+    response.set_error("order.proto: unable to determine Go import path");
+    std::ofstream(dir.path() + "/response.bin", std::ios::binary) << response.SerializeAsString();
+    dir.script("protoc-gen-go", "cat > /dev/null\ncat " + dir.path() + "/response.bin");
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()));
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::InvalidProto);
+    EXPECT_NE(files.error().message.find("generation failed: "), std::string::npos);
+    EXPECT_NE(files.error().message.find("unable to determine Go import path"), std::string::npos);
+}
+
+TEST(PluginGenerator, AFailingPluginReportsItsStatusAndStderr) {
+    TempDir dir;
+    dir.script("protoc-gen-go", "cat > /dev/null\necho 'panic: something broke' >&2\nexit 3");
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()));
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::Internal);
+    EXPECT_NE(files.error().message.find("status 3"), std::string::npos) << files.error().message;
+    EXPECT_NE(files.error().message.find("panic: something broke"), std::string::npos);
+
+    TempDir garbage;
+    garbage.script("protoc-gen-go", "cat > /dev/null\nprintf '\\377\\377\\377'");
+    Result<GeneratedFiles> g = GeneratorRunner(LanguageCatalog::discover(garbage.path()))
+                                   .generate(two_file_input(), "go", false);
+    ASSERT_FALSE(g.ok());
+    EXPECT_EQ(g.error().code, ErrorCode::Internal);
+    EXPECT_NE(g.error().message.find("CodeGeneratorResponse"), std::string::npos);
+}
+
+TEST(PluginGenerator, APluginThatDisappearedIsUnavailable) {
+    TempDir dir;
+    const std::string plugin = dir.script("protoc-gen-go", "exit 0");
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()));
+    ASSERT_NE(runner.catalog().find("go"), nullptr);
+    fs::remove(plugin);
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(files.error().message.find(plugin), std::string::npos) << files.error().message;
+}
+
+// True once `pid` has died: gone, or a zombie waiting for its (new) parent to reap it.
+bool process_died(const std::string& pid) {
+    for (int i = 0; i < 200; ++i) {
+        std::ifstream stat("/proc/" + pid + "/stat");
+        std::string line;
+        if (!std::getline(stat, line)) return true;
+        const size_t paren = line.rfind(')');
+        if (paren != std::string::npos && line.compare(paren + 1, 3, " Z ") == 0) return true;
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+}
+
+TEST(PluginGenerator, TheDeadlineKillsAPluginThatHangs) {
+    TempDir dir;
+    // The sleep is a child of the shell: the kill must reach the plugin's whole process group.
+    const std::string pid_file = dir.path() + "/sleep.pid";
+    dir.script("protoc-gen-go", "sleep 30 &\necho $! > " + pid_file + "\nwait");
+    GenerationLimits limits;
+    limits.plugin_deadline = milliseconds(300);
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()), limits);
+    const auto start = std::chrono::steady_clock::now();
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(files.error().message.find("did not finish within 300 ms"), std::string::npos)
+        << files.error().message;
+    EXPECT_GE(elapsed, milliseconds(300));
+    EXPECT_LT(elapsed, std::chrono::seconds(10));
+    std::string sleep_pid = read_file(pid_file);
+    while (!sleep_pid.empty() && sleep_pid.back() == '\n') sleep_pid.pop_back();
+    ASSERT_FALSE(sleep_pid.empty());
+    EXPECT_TRUE(process_died(sleep_pid)) << "the plugin's child " << sleep_pid << " survived";
+}
+
+TEST(PluginGenerator, OutputBeyondTheLimitStopsThePlugin) {
+    TempDir dir;
+    dir.script("protoc-gen-go", "cat > /dev/null\nexec cat /dev/zero");  // never ends by itself
+    GenerationLimits limits;
+    limits.max_output_bytes = 1 << 20;
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()), limits);
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.error().code, ErrorCode::PayloadTooLarge) << files.error().message;
+}
+
+TEST(PluginGenerator, LargeRequestsAndEarlyLargeOutputDoNotDeadlock) {
+    // The request is larger than the socket buffer, and the plugin writes megabytes before it
+    // reads anything: writing and reading must interleave.
+    std::string big = "syntax = \"proto3\";\npackage big.v1;\nmessage Big {\n";
+    for (int i = 1; i <= 6000; ++i) {
+        big += "  string field_with_a_rather_long_name_" + std::to_string(i) + " = " +
+               std::to_string(i) + ";\n";
+    }
+    big += "}\n";
+    GenerationInput input{compile({{"big/v1/big.proto", big}}), {}};
+    ASSERT_GT(input.descriptor_set.size(), 300000u);
+    TempDir dir;
+    dir.script("protoc-gen-go", "head -c 3000000 /dev/zero\ncat > " + dir.path() + "/request.bin");
+    GenerationLimits limits;
+    limits.plugin_deadline = std::chrono::seconds(20);
+    const GeneratorRunner runner(LanguageCatalog::discover(dir.path()), limits);
+    Result<GeneratedFiles> files = runner.generate(input, "go", false);
+    ASSERT_FALSE(files.ok());
+    // Not a deadline: the plugin finished, and its zeros are no CodeGeneratorResponse.
+    EXPECT_EQ(files.error().code, ErrorCode::Internal) << files.error().message;
+    pb::compiler::CodeGeneratorRequest request;
+    ASSERT_TRUE(request.ParseFromString(read_file(dir.path() + "/request.bin")));
+    EXPECT_EQ(request.file_to_generate(0), "big/v1/big.proto");
+}
+
+// Real Debian plugins, when this machine has them (protobuf-compiler-grpc, protoc-gen-go,
+// protoc-gen-go-grpc).
+TEST(RealPlugins, GrpcStubsForPythonAndCpp) {
+    const GeneratorRunner runner(LanguageCatalog::from_environment());
+    const LanguageInfo* python = runner.catalog().find("python");
+    if (!python->supports_grpc()) GTEST_SKIP() << "grpc_python_plugin is not installed";
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "python", true);
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    ASSERT_TRUE(files->count("acme/shop/v1/order_pb2_grpc.py")) << listing(*files);
+    EXPECT_NE(files->at("acme/shop/v1/order_pb2_grpc.py").find("class OrderServiceStub"),
+              std::string::npos);
+    EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.pyi"));
+
+    if (!runner.catalog().find("cpp")->supports_grpc()) return;
+    Result<GeneratedFiles> cpp = runner.generate(two_file_input(), "cpp", true);
+    ASSERT_TRUE(cpp.ok()) << cpp.error().message;
+    EXPECT_TRUE(cpp->count("acme/shop/v1/order.grpc.pb.h")) << listing(*cpp);
+    EXPECT_TRUE(cpp->count("acme/shop/v1/order.grpc.pb.cc"));
+    EXPECT_TRUE(cpp->count("acme/shop/v1/order.pb.h"));
+}
+
+TEST(RealPlugins, Go) {
+    const GeneratorRunner runner(LanguageCatalog::from_environment());
+    const LanguageInfo* go = runner.catalog().find("go");
+    if (go == nullptr) GTEST_SKIP() << "protoc-gen-go is not installed";
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", go->supports_grpc());
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    ASSERT_TRUE(files->count("acme/base/v1/money.pb.go")) << listing(*files);
+    ASSERT_TRUE(files->count("acme/shop/v1/order.pb.go"));
+    EXPECT_NE(files->at("acme/shop/v1/order.pb.go").find("package v1"), std::string::npos);
+    EXPECT_NE(files->at("acme/shop/v1/order.pb.go").find("\"acme/base/v1\""), std::string::npos);
+    if (go->supports_grpc()) {
+        EXPECT_TRUE(files->count("acme/shop/v1/order_grpc.pb.go")) << listing(*files);
+    }
+}
+
+// ---- archives ----
+
+struct ArchiveEntry {
+    std::string path;
+    std::string content;
+    int64_t mtime = -1;
+    int perm = 0;
+    bool regular = false;
+};
+
+std::vector<ArchiveEntry> read_archive(const std::string& bytes) {
+    std::vector<ArchiveEntry> entries;
+    std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
+    archive_read_support_format_all(a.get());
+    archive_read_support_filter_all(a.get());
+    EXPECT_EQ(archive_read_open_memory(a.get(), bytes.data(), bytes.size()), ARCHIVE_OK);
+    archive_entry* entry = nullptr;
+    while (archive_read_next_header(a.get(), &entry) == ARCHIVE_OK) {
+        ArchiveEntry e;
+        e.path = archive_entry_pathname(entry);
+        e.mtime = archive_entry_mtime(entry);
+        e.perm = archive_entry_perm(entry);
+        e.regular = archive_entry_filetype(entry) == AE_IFREG;
+        char buf[8192];
+        la_ssize_t n;
+        while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0) {
+            e.content.append(buf, static_cast<size_t>(n));
+        }
+        EXPECT_EQ(n, 0) << archive_error_string(a.get());
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+GeneratedFiles sample_files() {
+    GeneratedFiles files;
+    files["b/second.py"] = "print('second')\n";
+    files["a/first.h"] = std::string(100000, 'x') + "\n";
+    files["empty.txt"] = "";
+    files[std::string(60, 'd') + "/" + std::string(60, 'e') + "/" + std::string(40, 'f') + ".txt"] =
+        "a path longer than ustar's 100 bytes\n";
+    return files;
+}
+
+class Archives : public ::testing::TestWithParam<ArchiveFormat> {};
+
+TEST_P(Archives, ReadBackWithTheFilesInPathOrder) {
+    const GeneratedFiles files = sample_files();
+    Result<std::string> bytes = write_archive(files, GetParam());
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    const std::vector<ArchiveEntry> entries = read_archive(*bytes);
+    ASSERT_EQ(entries.size(), files.size());
+    auto it = files.begin();
+    for (const ArchiveEntry& e : entries) {
+        EXPECT_EQ(e.path, it->first);
+        EXPECT_EQ(e.content, it->second) << e.path;
+        EXPECT_TRUE(e.regular) << e.path;
+        EXPECT_EQ(e.perm, 0644) << e.path;
+        if (GetParam() == ArchiveFormat::TarGz) {
+            EXPECT_EQ(e.mtime, 0) << e.path;
+        }
+        ++it;
+    }
+    EXPECT_LT(bytes->size(), 10000u);  // compressed
+}
+
+TEST_P(Archives, AreByteForByteReproducible) {
+    Result<std::string> first = write_archive(sample_files(), GetParam());
+    Result<std::string> second = write_archive(sample_files(), GetParam());
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_EQ(*first, *second);
+
+    // zip stores local times: the archive must not depend on the server's time zone.
+    const char* old_tz = std::getenv("TZ");
+    const std::string saved = old_tz ? old_tz : "";
+    ::setenv("TZ", "Pacific/Kiritimati", 1);
+    ::tzset();
+    Result<std::string> elsewhere = write_archive(sample_files(), GetParam());
+    old_tz ? ::setenv("TZ", saved.c_str(), 1) : ::unsetenv("TZ");
+    ::tzset();
+    ASSERT_TRUE(elsewhere.ok());
+    EXPECT_EQ(*first, *elsewhere);
+
+    GeneratedFiles changed = sample_files();
+    changed["b/second.py"] += "#";
+    EXPECT_NE(*first, *write_archive(changed, GetParam()));
+}
+
+TEST_P(Archives, EmptyAndUnsafeInputs) {
+    Result<std::string> empty = write_archive({}, GetParam());
+    ASSERT_TRUE(empty.ok()) << empty.error().message;
+    EXPECT_TRUE(read_archive(*empty).empty());
+    GeneratedFiles unsafe{{"../escape.txt", "x"}};
+    EXPECT_FALSE(write_archive(unsafe, GetParam()).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Codegen, Archives,
+                         ::testing::Values(ArchiveFormat::Zip, ArchiveFormat::TarGz),
+                         [](const ::testing::TestParamInfo<ArchiveFormat>& info) {
+                             return info.param == ArchiveFormat::Zip ? "zip" : "tar_gz";
+                         });
+
+TEST(ArchiveFormat, ParsesTheQueryValues) {
+    EXPECT_EQ(parse_archive_format("zip"), ArchiveFormat::Zip);
+    EXPECT_EQ(parse_archive_format("tar.gz"), ArchiveFormat::TarGz);
+    EXPECT_FALSE(parse_archive_format("tgz").has_value());
+    EXPECT_FALSE(parse_archive_format("ZIP").has_value());
+    EXPECT_EQ(archive_format_name(ArchiveFormat::TarGz), "tar.gz");
+    EXPECT_EQ(archive_media_type(ArchiveFormat::Zip), "application/zip");
+    EXPECT_EQ(archive_media_type(ArchiveFormat::TarGz), "application/gzip");
+}
+
+TEST(ArchiveFormat, GeneratedCodeRoundTripsThroughBothFormats) {
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    Result<GeneratedFiles> files = runner.generate(two_file_input(), "cpp", false);
+    ASSERT_TRUE(files.ok());
+    for (ArchiveFormat format : {ArchiveFormat::Zip, ArchiveFormat::TarGz}) {
+        Result<std::string> bytes = write_archive(*files, format);
+        ASSERT_TRUE(bytes.ok());
+        const std::vector<ArchiveEntry> entries = read_archive(*bytes);
+        ASSERT_EQ(entries.size(), files->size());
+        for (const ArchiveEntry& e : entries) EXPECT_EQ(e.content, files->at(e.path));
+    }
+}
+
+}  // namespace
+}  // namespace spoke

@@ -9,7 +9,9 @@
 //    without a leading 'v' are resolved by the store (see registry/semver.hpp).
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reactor/callback.hpp"
@@ -71,9 +73,22 @@ class Storage {
     // Versions whose direct dependencies include `ref`, sorted by module then semver.
     virtual void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) = 0;
 
+    // Code generation artifacts (archives), content-addressed: `key` (is_artifact_key) is derived
+    // from everything that determines the bytes, so storing a key again stores the same bytes and
+    // is harmless, and any instance may read what another stored. BadRequest for a bad key.
+    virtual void put_artifact(std::string key, std::string bytes, Completion<Unit> done) = 0;
+    // The bytes stored under `key`, or nullopt when nothing is.
+    virtual void get_artifact(std::string key, Completion<std::optional<std::string>> done) = 0;
+
     // Probes for readiness (one entry per dependency of this backend).
     virtual void check_health(Completion<std::vector<StorageCheck>> done) = 0;
 };
+
+// True for an artifact key: 64 lowercase hex characters (a SHA-256), safe as a path or object
+// name component.
+bool is_artifact_key(std::string_view key);
+// "artifacts/<first 2 hex>/<key>": where an artifact lives under a storage root or in a bucket.
+std::string artifact_location(std::string_view key);
 
 // Process-wide backend state (indexes, pools' configuration); hands out per-loop Storage.
 class StorageBackend {

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "handlers/codegen_handler.hpp"
 #include "handlers/compatibility_handler.hpp"
 #include "handlers/dependency_handler.hpp"
 #include "handlers/descriptor_handler.hpp"
@@ -60,8 +61,20 @@ void register_api_routes(Router& router, LoopServices& services) {
                bind(compat, &CompatibilityHandler::check_pair));
     router.add(M::Get, "/modules/{name}/versions/{version}/compatibility",
                bind(compat, &CompatibilityHandler::check_version));
-    // The contract serves the diff under /api/v1 only (no other route has that prefix yet).
+    // The contract serves the diff under /api/v1 only.
     router.add(M::Post, "/api/v1/modules/{name}/diff", bind(compat, &CompatibilityHandler::diff));
+
+    // The contract serves these under /api/v1, and the download also without the prefix.
+    const CodegenHandler codegen(services);
+    router.add(M::Get, "/api/v1/languages", bind(codegen, &CodegenHandler::languages));
+    router.add(M::Post, "/api/v1/modules/{name}/versions/{version}/compile",
+               bind(codegen, &CodegenHandler::compile));
+    router.add(M::Get, "/api/v1/modules/{name}/versions/{version}/compile/{job_id}",
+               bind(codegen, &CodegenHandler::compile_status));
+    router.add(M::Get, "/modules/{name}/versions/{version}/download/{language}",
+               bind(codegen, &CodegenHandler::download));
+    router.add(M::Get, "/api/v1/modules/{name}/versions/{version}/download/{language}",
+               bind(codegen, &CodegenHandler::download));
 
     const ValidateHandler validate(services);
     router.add(M::Post, "/validate", bind(validate, &ValidateHandler::validate));

@@ -12,6 +12,7 @@ class EventLoop;
 class WorkerPool;
 class Storage;
 class ResponseCache;
+class CodegenService;
 
 // Handler settings taken from the configuration at start-up.
 struct HandlerSettings {
@@ -24,6 +25,7 @@ struct LoopServices {
     Storage& storage;      // this loop's storage adapter
     ResponseCache& cache;  // process-wide cache of rendered immutable responses
     const HandlerSettings& settings;
+    CodegenService& codegen;  // process-wide code generation (thread-safe)
 };
 
 class Router;

@@ -15,11 +15,11 @@ constexpr std::chrono::milliseconds kAccessLogFlushEvery{100};
 }
 
 ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
-                 ResponseCache& cache, const HandlerSettings& settings)
+                 ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen)
     : config_(config), loop_(index), settings_(settings) {
     storage_ = backend.attach(loop_, pool);
-    services_ =
-        std::make_unique<LoopServices>(LoopServices{loop_, pool, *storage_, cache, settings_});
+    services_ = std::make_unique<LoopServices>(
+        LoopServices{loop_, pool, *storage_, cache, settings_, codegen});
     register_api_routes(router_, *services_);
     router_.set_fallbacks(
         [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },

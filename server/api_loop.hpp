@@ -25,7 +25,7 @@ class ApiLoop final : public ExchangeObserver {
   public:
     // Builds everything on the calling thread; nothing runs until start().
     ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
-            ResponseCache& cache, const HandlerSettings& settings);
+            ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen);
     ~ApiLoop() override;  // after join()
 
     // Serve `listen_fd` (ownership passes) on a new thread; counts `started` down once running.

@@ -56,6 +56,10 @@ struct Config {
     S3Settings s3;
     // SPOKE_BREAKER_OPEN_DURATION: how long an open circuit breaker refuses calls before probing.
     std::chrono::milliseconds breaker_open_duration{60000};
+    // SPOKE_CODEGEN_QUEUE: code generations admitted at once (waiting or running); past it 503.
+    uint64_t codegen_queue = 64;
+    // SPOKE_CODEGEN_TIMEOUT: deadline of one generation (plugins are killed at it).
+    std::chrono::milliseconds codegen_timeout{60000};
     uint64_t l1_cache_size = 64ull << 20;
     bool cache_enabled = true;
     LogLevel log_level = LogLevel::Info;

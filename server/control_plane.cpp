@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "handlers/codegen_service.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/log.hpp"
@@ -28,14 +29,37 @@ void append_metric(std::string& out, std::string_view name, std::string_view typ
     out.append(" ").append(std::to_string(value)).append("\n");
 }
 
+// spoke_codegen_jobs_total{language,outcome}: one sample per catalog language and outcome.
+void append_codegen_metrics(const CodegenService& codegen, std::string& out) {
+    constexpr std::string_view kJobs = "spoke_codegen_jobs_total";
+    out.append("# HELP ").append(kJobs).append(
+        " Code generation requests per language by outcome (cache_hit: found in storage; "
+        "generated/failed: generations run; joined: waited for one in progress; rejected: "
+        "queue full).\n");
+    out.append("# TYPE ").append(kJobs).append(" counter\n");
+    for (const LanguageInfo& l : codegen.catalog().languages()) {
+        for (size_t i = 0; i < kCodegenOutcomes; ++i) {
+            const auto outcome = static_cast<CodegenOutcome>(i);
+            out.append(kJobs).append("{language=\"").append(l.id).append("\",outcome=\"");
+            out.append(codegen_outcome_name(outcome)).append("\"} ");
+            out.append(std::to_string(codegen.count(l, outcome))).append("\n");
+        }
+    }
+    append_metric(out, "spoke_codegen_queue_depth", "gauge",
+                  "Code generations admitted and not finished (SPOKE_CODEGEN_QUEUE bounds it).", "",
+                  codegen.queue_depth());
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
-                           StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache)
+                           StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
+                           const CodegenService& codegen)
     : config_(config),
       loops_(loops),
       pool_(pool),
       cache_(cache),
+      codegen_(codegen),
       backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
@@ -294,6 +318,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
                   "tier=\"l1\"", cache_.misses());
     append_metric(out, "spoke_cache_bytes", "gauge", "Bytes held by the response cache.",
                   "tier=\"l1\"", cache_.bytes());
+    append_codegen_metrics(codegen_, out);
     backend_.append_metrics(out);
     append_metric(out, "spoke_draining", "gauge", "1 while the server drains before exit.", "",
                   state_ == State::Running ? 0 : 1);

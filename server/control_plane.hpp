@@ -21,11 +21,13 @@ struct event;
 namespace spoke {
 
 class ResponseCache;
+class CodegenService;
 
 class ControlPlane {
   public:
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
-                 StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache);
+                 StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
+                 const CodegenService& codegen);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -56,6 +58,7 @@ class ControlPlane {
     std::vector<std::unique_ptr<ApiLoop>>& loops_;
     WorkerPool& pool_;
     const ResponseCache& cache_;
+    const CodegenService& codegen_;
     const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes

@@ -11,6 +11,7 @@
 
 #include "backends/filesystem/filesystem_backend.hpp"
 #include "backends/postgres/postgres_backend.hpp"
+#include "handlers/codegen_service.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/listener.hpp"
 #include "reactor/log.hpp"
@@ -46,6 +47,8 @@ void log_config(const Config& c) {
                 {"l1_cache_size", static_cast<int64_t>(c.l1_cache_size)},
                 {"request_timeout_ms", static_cast<int64_t>(c.request_timeout.count())},
                 {"shutdown_timeout_ms", static_cast<int64_t>(c.shutdown_timeout.count())},
+                {"codegen_queue", static_cast<int64_t>(c.codegen_queue)},
+                {"codegen_timeout_ms", static_cast<int64_t>(c.codegen_timeout.count())},
                 {"log_level", std::string_view(log_level_name(c.log_level))},
                 {"ignored_until_supported", std::string_view(other)}});
 }
@@ -100,6 +103,25 @@ Result<std::vector<int>> open_api_listeners(const Config& c) {
     return fds;
 }
 
+// The languages this machine can generate, found once (plugins on $PATH) and logged.
+LanguageCatalog discover_languages() {
+    LanguageCatalog catalog = LanguageCatalog::from_environment();
+    std::string ids;
+    for (const LanguageInfo& l : catalog.languages()) {
+        ids += (ids.empty() ? "" : ",") + l.id + (l.supports_grpc() ? "+grpc" : "");
+    }
+    Log::write(LogLevel::Info, "code generation languages", {{"languages", std::string_view(ids)}});
+    return catalog;
+}
+
+CodegenSettings codegen_settings(const Config& c, const HandlerSettings& handlers) {
+    CodegenSettings s;
+    s.queue_capacity = static_cast<size_t>(c.codegen_queue);
+    s.timeout = c.codegen_timeout;
+    s.limits = handlers.limits;
+    return s;
+}
+
 }  // namespace
 
 int run_server(Config config) {
@@ -139,13 +161,15 @@ int run_server(Config config) {
 
     auto pool = std::make_unique<WorkerPool>(config.worker_threads);
     ResponseCache cache(cache_share);
+    CodegenService codegen(discover_languages(), *pool, codegen_settings(config, settings));
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
-        loops.push_back(std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings));
+        loops.push_back(
+            std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings, codegen));
     }
     int exit_code = 0;
     {
-        ControlPlane control(config, loops, **backend, *pool, cache);
+        ControlPlane control(config, loops, **backend, *pool, cache, codegen);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {
@@ -160,6 +184,8 @@ int run_server(Config config) {
         for (auto& l : loops) l->join();
     }
     // Workers may still post completions to the loops: join them before the loops go away.
+    // Generations not yet started are dropped rather than run by the pool's drain.
+    codegen.stop();
     pool.reset();
     loops.clear();
     Log::write(LogLevel::Info, "stopped", {{"exit_code", static_cast<int64_t>(exit_code)}});

@@ -128,6 +128,19 @@ void FilesystemStorage::list_dependents(VersionRef ref, Completion<std::vector<V
                    guarded<std::vector<VersionRef>>([&] { return store_.list_dependents(ref); }));
 }
 
+void FilesystemStorage::put_artifact(std::string key, std::string bytes, Completion<Unit> done) {
+    FilesystemStore* store = &store_;
+    on_pool<Unit>([store, key = std::move(key),
+                   bytes = std::move(bytes)] { return store->put_artifact(key, bytes); },
+                  std::move(done));
+}
+
+void FilesystemStorage::get_artifact(std::string key, Completion<std::optional<std::string>> done) {
+    FilesystemStore* store = &store_;
+    on_pool<std::optional<std::string>>(
+        [store, key = std::move(key)] { return store->get_artifact(key); }, std::move(done));
+}
+
 void FilesystemStorage::check_health(Completion<std::vector<StorageCheck>> done) {
     FilesystemStore* store = &store_;
     const int64_t started = monotonic_ms();

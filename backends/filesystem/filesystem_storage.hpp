@@ -26,6 +26,8 @@ class FilesystemStorage final : public Storage {
                        Completion<std::vector<VersionSnapshotPtr>> done) override;
     void put_version(VersionDraft draft, Completion<PutVersionResult> done) override;
     void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) override;
+    void put_artifact(std::string key, std::string bytes, Completion<Unit> done) override;
+    void get_artifact(std::string key, Completion<std::optional<std::string>> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
 
   private:

@@ -13,6 +13,7 @@
 
 #include "backends/filesystem/durable_files.hpp"
 #include "backends/filesystem/record_json.hpp"
+#include "backends/storage.hpp"
 #include "backends/storage_errors.hpp"
 #include "reactor/log.hpp"
 #include "registry/digest.hpp"
@@ -71,6 +72,7 @@ FilesystemStore::FilesystemStore(Passkey, std::string root, size_t cache_bytes)
     : root_(std::move(root)),
       modules_dir_(fsio::join(root_, "modules")),
       staging_dir_(fsio::join(root_, "staging")),
+      artifacts_dir_(fsio::join(root_, "artifacts")),
       cache_(cache_bytes) {}
 
 Result<std::unique_ptr<FilesystemStore>> FilesystemStore::open(std::string root,
@@ -94,7 +96,7 @@ Status FilesystemStore::prepare_root() {
     std::error_code ec;
     std::filesystem::create_directories(root_, ec);
     if (ec) return unusable(ec.message());
-    for (const auto& dir : {modules_dir_, staging_dir_}) {
+    for (const auto& dir : {modules_dir_, staging_dir_, artifacts_dir_}) {
         if (auto io = fsio::make_dir(dir, true); !io.ok()) return unusable(std::strerror(io.error));
     }
     // Whatever is in staging/ was never renamed into place: an interrupted write.
@@ -467,6 +469,49 @@ void FilesystemStore::persist_module(const std::string& name) {
         fsio::remove_tree(tmp);
         log_detail("update module.json", io.detail);
     }
+}
+
+Status FilesystemStore::put_artifact(const std::string& key, std::string_view bytes) {
+    if (!is_artifact_key(key)) return Error::bad_request("malformed artifact key");
+    const std::string dir = fsio::join(artifacts_dir_, key.substr(0, 2));
+    const std::string target = fsio::join(dir, key);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return ok_status();
+
+    const Error failed = Error::internal("the code generation artifact could not be stored");
+    // A new fan-out directory's name must be durable before a file inside it can be.
+    if (::stat(dir.c_str(), &st) != 0) {
+        fsio::IoResult io = fsio::make_dir(dir, true);
+        if (io.ok()) io = fsio::fsync_dir(artifacts_dir_);
+        if (!io.ok()) {
+            log_detail("store artifact", io.detail);
+            return failed;
+        }
+    }
+    const std::string tmp = fsio::join(staging_dir_, fsio::unique_name("a-"));
+    fsio::IoResult io = fsio::write_file_synced(tmp, bytes);
+    // Concurrent writers of one key rename identical bytes over each other: either one wins.
+    if (io.ok()) io = fsio::rename_path(tmp, target);
+    if (io.ok()) io = fsio::fsync_dir(dir);
+    if (!io.ok()) {
+        fsio::remove_tree(tmp);
+        log_detail("store artifact", io.detail);
+        return failed;
+    }
+    return ok_status();
+}
+
+Result<std::optional<std::string>> FilesystemStore::get_artifact(const std::string& key) const {
+    if (!is_artifact_key(key)) return Error::bad_request("malformed artifact key");
+    std::string bytes;
+    const fsio::IoResult io =
+        fsio::read_file(fsio::join(fsio::join(artifacts_dir_, key.substr(0, 2)), key), bytes);
+    if (io.error == ENOENT) return std::optional<std::string>();
+    if (!io.ok()) {
+        log_detail("read artifact", io.detail);
+        return Error::internal("a stored code generation artifact could not be read");
+    }
+    return std::optional<std::string>(std::move(bytes));
 }
 
 Status FilesystemStore::probe() const {

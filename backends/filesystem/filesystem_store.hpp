@@ -6,11 +6,13 @@
 //   modules/{name}/module.json
 //   modules/{name}/versions/{version_key}/version.json
 //   modules/{name}/versions/{version_key}/files/{path}
-//   staging/   (directories being built; renamed into modules/ when complete)
+//   artifacts/{first 2 hex}/{key}   (code generation archives, content-addressed)
+//   staging/   (directories and files being built; renamed into place when complete)
 
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -57,6 +59,11 @@ class FilesystemStore {
     Result<VersionSnapshotPtr> get_version(std::string_view module, std::string_view version);
     Result<std::vector<VersionSnapshotPtr>> load_versions(const std::vector<VersionRef>& refs);
     Result<PutVersionResult> put_version(const VersionDraft& draft);
+    // Stores `bytes` under artifacts/ durably (staged, synced, renamed, directory synced); an
+    // existing artifact is left as it is (same key, same bytes). BadRequest for a bad key.
+    Status put_artifact(const std::string& key, std::string_view bytes);
+    // The artifact's bytes, nullopt when absent.
+    Result<std::optional<std::string>> get_artifact(const std::string& key) const;
     // Readiness: the root answers and staging/ takes a new file.
     Status probe() const;
 
@@ -76,6 +83,7 @@ class FilesystemStore {
     const std::string root_;
     const std::string modules_dir_;
     const std::string staging_dir_;
+    const std::string artifacts_dir_;
     mutable std::shared_mutex index_mutex_;
     MetadataIndex index_;           // guarded by index_mutex_
     mutable SnapshotCache cache_;   // internally synchronized

@@ -400,6 +400,26 @@ void PostgresStorage::insert_version(VersionDraft draft, Completion<PutVersionRe
                 });
 }
 
+void PostgresStorage::put_artifact(std::string key, std::string bytes, Completion<Unit> done) {
+    if (!is_artifact_key(key)) {
+        loop_.defer([done = std::move(done)]() mutable {
+            done(Error::bad_request("malformed artifact key"));
+        });
+        return;
+    }
+    objects_.put_object(artifact_location(key), std::move(bytes), std::move(done));
+}
+
+void PostgresStorage::get_artifact(std::string key, Completion<std::optional<std::string>> done) {
+    if (!is_artifact_key(key)) {
+        loop_.defer([done = std::move(done)]() mutable {
+            done(Error::bad_request("malformed artifact key"));
+        });
+        return;
+    }
+    objects_.get_object(artifact_location(key), std::move(done));
+}
+
 void PostgresStorage::check_health(Completion<std::vector<StorageCheck>> done) {
     // Two probes in parallel; whichever finishes second answers. Shared by the two callbacks.
     struct Join {

@@ -61,9 +61,15 @@ struct Batch {
     size_t finished = 0;
 };
 
+// One object to write: its key in the bucket and its bytes.
+struct ObjectToPut {
+    std::string key;
+    std::string bytes;
+};
+
 struct PutBatch final : Batch {
     PutBatch() : Batch(Kind::Put) {}
-    size_t size() const override { return blobs.size(); }
+    size_t size() const override { return objects.size(); }
     Task completion(std::optional<Error> error) override {
         return [done = std::move(done), error = std::move(error)]() mutable {
             if (error) return done(std::move(*error));
@@ -71,13 +77,15 @@ struct PutBatch final : Batch {
         };
     }
 
-    std::vector<StoredBlob> blobs;  // distinct digests; bytes move out when a blob starts
+    std::vector<ObjectToPut> objects;  // distinct keys; bytes move out when an object starts
     Callback<void(Status)> done;
 };
 
+using OptionalContents = std::vector<std::optional<std::string>>;
+
 struct GetBatch final : Batch {
     GetBatch() : Batch(Kind::Get) {}
-    size_t size() const override { return sha256s.size(); }
+    size_t size() const override { return keys.size(); }
     Task completion(std::optional<Error> error) override {
         return [done = std::move(done), error = std::move(error),
                 contents = std::move(contents)]() mutable {
@@ -86,9 +94,11 @@ struct GetBatch final : Batch {
         };
     }
 
-    std::vector<std::string> sha256s;
-    std::vector<std::string> contents;  // filled by index as GETs answer
-    Callback<void(Result<std::vector<std::string>>)> done;
+    std::vector<std::string> keys;
+    // A missing object is damage (metadata names it) unless the caller asked whether it exists.
+    bool missing_is_damage = true;
+    OptionalContents contents;  // filled by index as GETs answer; nullopt for a missing object
+    Callback<void(Result<OptionalContents>)> done;
 };
 
 }  // namespace
@@ -165,8 +175,8 @@ struct S3ObjectStore::Impl {
 
     // HEAD, then PUT only when the object is missing.
     void start_put(uint64_t id, PutBatch& batch, size_t index) {
-        std::string key = content_object_key(batch.blobs[index].sha256);
-        auto bytes = std::make_shared<const std::string>(std::move(batch.blobs[index].bytes));
+        std::string key = batch.objects[index].key;
+        auto bytes = std::make_shared<const std::string>(std::move(batch.objects[index].bytes));
         Sender<bool> head = [this, key](S3Client& c, Callback<void(Result<bool>)> cb) {
             ++counters.heads;
             c.head_object(key, std::move(cb));
@@ -186,26 +196,32 @@ struct S3ObjectStore::Impl {
     }
 
     void start_get(uint64_t id, GetBatch& batch, size_t index) {
-        std::string key = content_object_key(batch.sha256s[index]);
+        std::string key = batch.keys[index];
+        const bool missing_is_damage = batch.missing_is_damage;
         Sender<std::string> get = [this, key](S3Client& c, Callback<void(Result<std::string>)> cb) {
             ++counters.gets;
             c.get_object(key, std::move(cb));
         };
-        send<std::string>(id, std::move(get), [this, id, index, key](Result<std::string> got) {
-            if (!got.ok()) {
-                Error error = std::move(got).error();
-                // Metadata names this object, so its absence is damage, not a 404 to pass on.
-                if (error.code == ErrorCode::NotFound) {
-                    error = Error::internal("stored file object " + quote_value(key) +
-                                            " is missing: " + error.message);
+        send<std::string>(
+            id, std::move(get), [this, id, index, key, missing_is_damage](Result<std::string> got) {
+                if (!got.ok()) {
+                    Error error = std::move(got).error();
+                    // Absent: an answer, left as nullopt, for a caller asking whether it exists.
+                    if (error.code == ErrorCode::NotFound && !missing_is_damage) {
+                        return item_done(id);
+                    }
+                    // Metadata names this object, so its absence is damage, not a 404 to pass on.
+                    if (error.code == ErrorCode::NotFound) {
+                        error = Error::internal("stored file object " + quote_value(key) +
+                                                " is missing: " + error.message);
+                    }
+                    return finish(id, std::move(error));
                 }
-                return finish(id, std::move(error));
-            }
-            if (Batch* batch = find(id)) {
-                static_cast<GetBatch&>(*batch).contents[index] = std::move(*got);
-            }
-            item_done(id);
-        });
+                if (Batch* batch = find(id)) {
+                    static_cast<GetBatch&>(*batch).contents[index] = std::move(*got);
+                }
+                item_done(id);
+            });
     }
 
     template <class T>
@@ -299,7 +315,9 @@ void S3ObjectStore::put_all(std::vector<StoredBlob> blobs, Callback<void(Status)
     auto batch = std::make_unique<PutBatch>();
     std::unordered_set<std::string> seen;
     for (StoredBlob& blob : blobs) {
-        if (seen.insert(blob.sha256).second) batch->blobs.push_back(std::move(blob));
+        if (seen.insert(blob.sha256).second) {
+            batch->objects.push_back({content_object_key(blob.sha256), std::move(blob.bytes)});
+        }
     }
     batch->done = std::move(done);
     impl_->pump(impl_->add(std::move(batch)));
@@ -309,8 +327,35 @@ void S3ObjectStore::get_all(std::vector<std::string> sha256s,
                             Callback<void(Result<std::vector<std::string>>)> done) {
     auto batch = std::make_unique<GetBatch>();
     batch->contents.resize(sha256s.size());
-    batch->sha256s = std::move(sha256s);
+    for (const std::string& sha256 : sha256s) batch->keys.push_back(content_object_key(sha256));
+    // Every object is there when this completes without an error (missing ones are damage).
+    batch->done = [done = std::move(done)](Result<OptionalContents> got) mutable {
+        if (!got) return done(std::move(got).error());
+        std::vector<std::string> contents;
+        contents.reserve(got->size());
+        for (std::optional<std::string>& c : *got) contents.push_back(std::move(*c));
+        done(std::move(contents));
+    };
+    impl_->pump(impl_->add(std::move(batch)));
+}
+
+void S3ObjectStore::put_object(std::string key, std::string bytes, Callback<void(Status)> done) {
+    auto batch = std::make_unique<PutBatch>();
+    batch->objects.push_back({std::move(key), std::move(bytes)});
     batch->done = std::move(done);
+    impl_->pump(impl_->add(std::move(batch)));
+}
+
+void S3ObjectStore::get_object(std::string key,
+                               Callback<void(Result<std::optional<std::string>>)> done) {
+    auto batch = std::make_unique<GetBatch>();
+    batch->contents.resize(1);
+    batch->keys.push_back(std::move(key));
+    batch->missing_is_damage = false;
+    batch->done = [done = std::move(done)](Result<OptionalContents> got) mutable {
+        if (!got) return done(std::move(got).error());
+        done(std::move(got->front()));
+    };
     impl_->pump(impl_->add(std::move(batch)));
 }
 

@@ -1,11 +1,13 @@
 #pragma once
 // S3ObjectStore: one loop's content-addressed file store on S3: objects keyed by SHA-256
-// (content_object_key), written once, read back by digest; with retries, jittered backoff and a
-// circuit breaker. ObjectStoreOptions: its timing. StoredBlob: one file to store.
-// ObjectStoreCounters: requests sent, for metrics and tests.
+// (content_object_key), written once, read back by digest, and other immutable objects by key
+// (code generation artifacts); with retries, jittered backoff and a circuit breaker.
+// ObjectStoreOptions: its timing. StoredBlob: one file to store. ObjectStoreCounters: requests
+// sent, for metrics and tests.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,12 @@ class S3ObjectStore {
     // object <key> is missing"): metadata points at it, so this is damage, not a 404.
     void get_all(std::vector<std::string> sha256s,
                  Callback<void(Result<std::vector<std::string>>)> done);
+
+    // Any object by its key (the caller names content-addressed keys, so a stored object never
+    // changes): HEAD first, PUT only when it is missing, as put_all.
+    void put_object(std::string key, std::string bytes, Callback<void(Status)> done);
+    // The object's bytes, or nullopt when the bucket has no such key (404 is an answer here).
+    void get_object(std::string key, Callback<void(Result<std::optional<std::string>>)> done);
 
     // Readiness: HEAD on the bucket, bypassing the breaker (it is a probe). NotFound/Internal
     // from S3Client::head_bucket name a missing bucket or refused credentials.

@@ -156,3 +156,27 @@ def assert_version_summary(s, module, version, files, dependencies=()):
 
 def dumps(obj):
     return json.dumps(obj).encode("utf-8")
+
+
+_METRIC_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+_METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape_metrics(health_client):
+    """GET /metrics parsed: {(name, ((label, value), ...) sorted): float}."""
+    r = health_client.get("/metrics")
+    assert r.status_code == 200, r.text
+    samples = {}
+    for line in r.text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _METRIC_SAMPLE.match(line)
+        assert m, f"not a Prometheus sample line: {line!r}"
+        labels = tuple(sorted(_METRIC_LABEL.findall(m.group(3) or "")))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """One sample of scrape_metrics' result (0 when absent)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)

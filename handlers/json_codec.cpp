@@ -396,4 +396,18 @@ Result<VersionRecord> version_summary_from_json(const json_t* v) {
     return r;
 }
 
+JsonPtr lint_warnings_to_json(const std::vector<LintWarning>& warnings) {
+    JsonPtr list(json_array());
+    for (const LintWarning& w : warnings) {
+        JsonPtr o(json_object());
+        json_object_set_new(o.get(), "rule", json_text(w.rule).release());
+        json_object_set_new(o.get(), "file", json_text(w.file).release());
+        json_object_set_new(o.get(), "line", json_integer(w.line));
+        json_object_set_new(o.get(), "column", json_integer(w.column));
+        json_object_set_new(o.get(), "message", json_text(w.message).release());
+        json_array_append_new(list.get(), o.release());
+    }
+    return list;
+}
+
 }  // namespace spoke

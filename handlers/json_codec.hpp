@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/lint/lint_warning.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
 #include "registry/result.hpp"
@@ -31,6 +32,8 @@ std::string dump_json(const json_t* value);
 // ---- Encoding ----
 JsonPtr module_to_json(const Module& module);
 JsonPtr version_summary_to_json(const VersionRecord& record);
+// [{rule, file, line, column, message}]: lint and compiler warnings (/validate, push replies).
+JsonPtr lint_warnings_to_json(const std::vector<LintWarning>& warnings);
 // VersionSummary with `content` in every file entry.
 JsonPtr version_to_json(const VersionSnapshot& snapshot);
 JsonPtr diagnostic_to_json(const ProtoDiagnostic& d);

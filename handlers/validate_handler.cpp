@@ -20,27 +20,13 @@ namespace {
 constexpr const char* kPlaceholderModule = "validate";
 constexpr const char* kPlaceholderVersion = "0.0.0";
 
-JsonPtr warnings_to_json(const std::vector<LintWarning>& warnings) {
-    JsonPtr list(json_array());
-    for (const LintWarning& w : warnings) {
-        JsonPtr o(json_object());
-        json_object_set_new(o.get(), "rule", json_text(w.rule).release());
-        json_object_set_new(o.get(), "file", json_text(w.file).release());
-        json_object_set_new(o.get(), "line", json_integer(w.line));
-        json_object_set_new(o.get(), "column", json_integer(w.column));
-        json_object_set_new(o.get(), "message", json_text(w.message).release());
-        json_array_append_new(list.get(), o.release());
-    }
-    return list;
-}
-
 // {valid, errors, warnings}: 200 when valid, else 422.
 void reply_verdict(HttpExchange& ex, const std::vector<ProtoDiagnostic>& errors,
                    const std::vector<LintWarning>& warnings) {
     JsonPtr body(json_object());
     json_object_set_new(body.get(), "valid", json_boolean(errors.empty()));
     json_object_set_new(body.get(), "errors", diagnostics_to_json(errors).release());
-    json_object_set_new(body.get(), "warnings", warnings_to_json(warnings).release());
+    json_object_set_new(body.get(), "warnings", lint_warnings_to_json(warnings).release());
     reply_json(ex, errors.empty() ? 200 : 422, body.get());
 }
 

@@ -12,7 +12,10 @@
 #include "handlers/response_cache.hpp"
 #include "handlers/schema_loader.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
+#include "registry/lint/compiler_warnings.hpp"
+#include "registry/lint/lint_schema.hpp"
 #include "registry/push_request.hpp"
 
 namespace spoke {
@@ -30,6 +33,7 @@ struct PushContext {
     // With source info, when the gate compiled it so; cached once stored (the next push checks
     // against it).
     std::shared_ptr<const std::string> descriptor_set_with_source;
+    std::vector<LintWarning> warnings;  // lint and compiler warnings, returned with the reply
 };
 using PushContextPtr = std::unique_ptr<PushContext>;
 
@@ -62,16 +66,11 @@ void store_version(LoopServices& services, PushContextPtr ctx) {
             ex->add_header("Location", "/modules/" + put->record.module_name + "/versions/" +
                                            put->record.version);
         }
-        reply_json(*ex, status, version_summary_to_json(put->record).get());
+        JsonPtr body = version_summary_to_json(put->record);
+        json_object_set_new(body.get(), "warnings", lint_warnings_to_json(ctx->warnings).release());
+        reply_json(*ex, status, body.get());
     });
 }
-
-// What the gate's pool job hands back: the verdict, and (when it passes) the pushed descriptor
-// set without source info, for the descriptor cache.
-struct GateVerdict {
-    CompatOutcome outcome;
-    std::string stripped_set;
-};
 
 // The compatibility gate: the pushed version (compiled with source info) against the previous
 // version(s); 409 INCOMPATIBLE and nothing stored on an error-level violation.
@@ -88,31 +87,61 @@ void gate_and_store(LoopServices& services, PushContextPtr ctx) {
             for (const auto& f : ctx->push.files) own.push_back(f.path);
             CompiledVersion newer{ctx->push.version, ctx->descriptor_set_with_source,
                                   std::move(own)};
-            Callback<Result<GateVerdict>()> work([newer = std::move(newer),
-                                                  older = std::move(*older),
-                                                  level = ctx->level]() -> Result<GateVerdict> {
-                auto outcome = run_compat_check(level, newer, older, is_transitive(level));
-                if (!outcome) return std::move(outcome).error();
-                GateVerdict verdict{std::move(*outcome), {}};
-                if (!verdict.outcome.compatible()) return verdict;
-                auto stripped = strip_source_info(*newer.descriptor_set);
-                if (!stripped) return std::move(stripped).error();
-                verdict.stripped_set = std::move(*stripped);
-                return verdict;
-            });
-            run_guarded_on_pool<GateVerdict>(
+            Callback<Result<CompatOutcome>()> work(
+                [newer = std::move(newer), older = std::move(*older), level = ctx->level] {
+                    return run_compat_check(level, newer, older, is_transitive(level));
+                });
+            run_guarded_on_pool<CompatOutcome>(
                 services, std::move(work),
-                [&services, ctx = std::move(ctx)](Result<GateVerdict> verdict) mutable {
+                [&services, ctx = std::move(ctx)](Result<CompatOutcome> verdict) mutable {
                     HttpExchange* ex = ctx->handle.get();
                     if (ex == nullptr) return;
                     if (!verdict) return reply_error(*ex, verdict.error());
-                    if (!verdict->outcome.compatible()) {
+                    if (!verdict->compatible()) {
                         return reply_json(*ex, http_status_of(ErrorCode::Incompatible),
-                                          incompatible_push_to_json(verdict->outcome).get());
+                                          incompatible_push_to_json(*verdict).get());
                     }
-                    ctx->descriptor_set = std::move(verdict->stripped_set);
                     store_version(services, std::move(ctx));
                 });
+        });
+}
+
+// What the lint's pool job hands back: the warnings and the descriptor set without source info.
+struct LintedSchema {
+    std::vector<LintWarning> warnings;
+    std::string stripped_set;
+};
+
+// Lints the compiled push (never blocking: a lint failure is logged) and strips source info for
+// the descriptor cache, on the pool; then the gate, if any, and the store.
+void lint_then_store(LoopServices& services, PushContextPtr ctx, CompiledSchema compiled,
+                     bool gated) {
+    auto with_source = std::make_shared<const std::string>(std::move(compiled.descriptor_set));
+    std::vector<std::string> own;
+    for (const auto& f : ctx->push.files) own.push_back(f.path);
+    Callback<Result<LintedSchema>()> work(
+        [with_source, own = std::move(own),
+         compiler = std::move(compiled.warnings)]() -> Result<LintedSchema> {
+            auto lint = lint_schema(*with_source, own);
+            if (!lint)
+                Log::write(LogLevel::Error, "lint failed", {{"error", lint.error().message}});
+            auto stripped = strip_source_info(*with_source);
+            if (!stripped) return std::move(stripped).error();
+            return LintedSchema{merge_compiler_warnings(
+                                    compiler, lint ? std::move(*lint) : std::vector<LintWarning>{}),
+                                std::move(*stripped)};
+        });
+    run_guarded_on_pool<LintedSchema>(
+        services, std::move(work),
+        [&services, gated, with_source, ctx = std::move(ctx)](Result<LintedSchema> linted) mutable {
+            HttpExchange* ex = ctx->handle.get();
+            if (ex == nullptr) return;
+            if (!linted) return reply_error(*ex, linted.error());
+            ctx->warnings = std::move(linted->warnings);
+            ctx->descriptor_set = std::move(linted->stripped_set);
+            ctx->descriptor_set_with_source = std::move(with_source);
+            if (!gated) return store_version(services, std::move(ctx));
+            gate_and_store(services, std::move(ctx));
         });
 }
 
@@ -123,23 +152,17 @@ void compile_and_store(LoopServices& services, PushContextPtr ctx, ClosureConten
         return;
     }
     ctx->resolved_dependencies = std::move(*resolved);
-    // With a gate to pass, compile once with source info (violations carry lines) and strip it
-    // for the descriptor cache afterwards, rather than compiling twice.
+    // Compiled once, with source info (lint and violations carry lines); the descriptor cache
+    // gets the set stripped of it.
     const bool gated = !ctx->previous.empty();
-    CompileRequest request{ctx->push.files, std::move(closure.snapshots), gated};
+    CompileRequest request{ctx->push.files, std::move(closure.snapshots), true};
     compile_on_pool(
         services, std::move(request),
         [&services, gated, ctx = std::move(ctx)](Result<CompiledSchema> compiled) mutable {
             HttpExchange* ex = ctx->handle.get();
             if (ex == nullptr) return;
             if (!compiled) return reply_error(*ex, compiled.error());
-            if (!gated) {
-                ctx->descriptor_set = std::move(compiled->descriptor_set);
-                return store_version(services, std::move(ctx));
-            }
-            ctx->descriptor_set_with_source =
-                std::make_shared<const std::string>(std::move(compiled->descriptor_set));
-            gate_and_store(services, std::move(ctx));
+            lint_then_store(services, std::move(ctx), std::move(*compiled), gated);
         });
 }
 

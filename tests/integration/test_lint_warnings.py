@@ -180,3 +180,37 @@ def test_invalid_schema_still_422_without_warnings(api):
     assert body["valid"] is False
     assert body["errors"], body
     assert body["warnings"] == [], body
+
+
+def test_push_returns_lint_warnings_without_blocking(api):
+    m = api.new_module("lintpush")
+    content = lines(
+        'syntax = "proto3";',
+        'import "google/protobuf/timestamp.proto";',
+        "message bad_message {",
+        "  string FieldName = 1;",
+        "}",
+    )
+    r = api.push(m, "1.0.0", {"bad.proto": content})
+    assert r.status_code == 201, r.text
+    warnings = assert_json(r)["warnings"]
+    for w in warnings:
+        assert set(w) == WARNING_KEYS, w
+    assert positions(warnings, "PACKAGE_DEFINED") == [("bad.proto", 1, 1)] or \
+        [w["file"] for w in warnings if w["rule"] == "PACKAGE_DEFINED"] == ["bad.proto"]
+    assert [w["line"] for w in warnings if w["rule"] == "MESSAGE_PASCAL_CASE"] == [3]
+    assert [w["line"] for w in warnings if w["rule"] == "FIELD_LOWER_SNAKE_CASE"] == [4]
+    assert [w["line"] for w in warnings if w["rule"] == "IMPORT_USED"] == [2]
+    # Stored all the same, and an identical re-push reports the same warnings.
+    assert api.get(f"/modules/{m}/versions/1.0.0").status_code == 200
+    again = api.push(m, "1.0.0", {"bad.proto": content})
+    assert again.status_code == 200, again.text
+    assert assert_json(again)["warnings"] == warnings
+
+
+def test_clean_push_has_an_empty_warning_list(api):
+    m = api.new_module("lintpush")
+    content = lines('syntax = "proto3";', "package lintpush.v1;", "message Good {", "  string name = 1;", "}")
+    r = api.push(m, "1.0.0", {"good.proto": content})
+    assert r.status_code == 201, r.text
+    assert assert_json(r)["warnings"] == []

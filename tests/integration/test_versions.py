@@ -250,4 +250,4 @@ def test_created_at_is_rfc3339_and_versions_are_immutable_in_listing(api):
     assert RFC3339_MS.match(s["created_at"])
     api.push_ok(m, "1.0.1", {"a.proto": proto("imm", "message A { int32 x = 1; }")})
     listed = {v["version"]: v for v in api.versions(m)}
-    assert listed["1.0.0"] == s
+    assert listed["1.0.0"] == {k: v for k, v in s.items() if k != "warnings"}

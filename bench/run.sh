@@ -2,6 +2,7 @@
 # bench/run.sh: builds (or takes $SPOKE_SERVER_BIN) a release spoke-server, seeds it, drives it with
 # wrk on loopback next to an nginx static-file baseline, and prints a table of medians.
 # Prints numbers only: nothing here passes or fails on timing. See bench/README.md.
+# Its shell functions live in bench/lib.sh (shared with bench/postgres.sh).
 #
 # Settings (environment): BENCH_DURATION (10s), BENCH_REPEATS (3), BENCH_CONNECTIONS (64),
 # BENCH_MODULES (1000), BENCH_VERSIONS (5), BENCH_KEEP=1 keeps the work directory.
@@ -19,6 +20,8 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 HOST=127.0.0.1
 dur_s=${DURATION%s}
 wrk_timeout=$((dur_s + 30))
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 for tool in wrk taskset curl pgrep "$NGINX" "$PY"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
@@ -33,77 +36,11 @@ chmod 755 "$work" # nginx workers run as nobody when started by root: they must 
 mkdir -p "$work/results"
 started_pids=()
 
-stop_pid() { # stop_pid PID: SIGTERM, wait up to 20 s, then SIGKILL; always reaped (we are the parent)
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    # An exited child is a zombie until waited for: state Z counts as stopped.
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)" = Z ] && break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local pid
-  for pid in "${started_pids[@]}"; do stop_pid "$pid"; done
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $work"; else rm -rf "$work"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { # free_port [TAKEN...]: a loopback port below the ephemeral range (32768+), free now
-  "$PY" - "$@" <<'PYEOF'
-import random, socket, sys
-taken = set(int(p) for p in sys.argv[1:])
-for _ in range(500):
-    p = random.randint(20000, 32000)
-    if p in taken:
-        continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-else:
-    sys.exit("no free port")
-PYEOF
-}
-
-wait_http() { # wait_http URL PID SECONDS: until URL answers 200, the process dies, or time is up
-  local url=$1 pid=$2 deadline=$((SECONDS + $3))
-  while ((SECONDS < deadline)); do
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)" = Z ] && return 1
-    [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$url" || true)" = 200 ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-cpu_ticks() { # cpu_ticks "PID [PID...]": utime + stime of all their threads
-  local pid sum=0
-  for pid in $1; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
-  echo $sum
-}
-mem_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
-
 # ---------------------------------------------------------------- build
-if [ -n "${SPOKE_SERVER_BIN:-}" ]; then
-  BIN=$SPOKE_SERVER_BIN
-else
-  echo "== building release spoke-server in $root/build-bench"
-  cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DSPOKE_BUILD_TESTS=OFF >/dev/null
-  ninja -C "$root/build-bench" spoke-server >/dev/null
-  BIN=$root/build-bench/spoke-server
-fi
-[ -x "$BIN" ] || { echo "bench: no server binary at $BIN" >&2; exit 1; }
+build_server
 # The second baseline: bare evhttp serving the same bytes, the ceiling of anything built on it.
 EVHTTP_BIN=$work/evhttp_static
 g++ -O2 -std=c++20 -o "$EVHTTP_BIN" "$here/baseline/evhttp_static.cpp" -levent
@@ -114,27 +51,7 @@ echo "== wrk -t1 -c$CONNS -d$DURATION --latency, $REPEATS runs each, medians rep
 
 # ---------------------------------------------------------------- processes under test
 data=$work/data
-SERVER_PID=
-API_PORT=
-start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
-  local name=$1 threads=$2 listener=$3 cpus=$4 hport
-  API_PORT=$(free_port)
-  hport=$(free_port "$API_PORT")
-  local pin=()
-  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
-  # Only the SPOKE_* settings named here: nothing from the caller's environment leaks in.
-  "${pin[@]}" env $(env | sed -n 's/^\(SPOKE_[A-Z_]*\)=.*/-u \1/p') \
-    SPOKE_HOST=$HOST SPOKE_PORT="$API_PORT" SPOKE_HEALTH_PORT="$hport" \
-    SPOKE_FILESYSTEM_ROOT="$data" SPOKE_THREADS="$threads" SPOKE_LISTENER="$listener" \
-    SPOKE_LOG_LEVEL=warn "$BIN" >"$work/$name.log" 2>&1 &
-  SERVER_PID=$!
-  started_pids+=("$SERVER_PID")
-  if ! wait_http "http://$HOST:$hport/health/ready" "$SERVER_PID" 60; then
-    echo "bench: $name did not become ready; log:" >&2
-    tail -20 "$work/$name.log" >&2
-    exit 1
-  fi
-}
+SERVER_ENV=(SPOKE_FILESYSTEM_ROOT="$data")
 
 ngx=$work/nginx
 NGINX_PID=
@@ -184,46 +101,6 @@ NGINXEOF
 }
 # nginx's master idles; its workers (children, same CPU pin) do the work and are what we charge.
 nginx_workers() { pgrep -P "$NGINX_PID" | tr '\n' ' '; }
-
-# ---------------------------------------------------------------- wrk
-# run_wrk SCENARIO WRK_CPUS "SERVER_PIDS" URL [LUA [ARGS...]]: one measured run into results/.
-run_wrk() {
-  local scenario=$1 cpus=$2 pids=$3 url=$4 lua=${5:-$here/lua/report.lua}
-  shift 4
-  [ $# -gt 0 ] && shift
-  local pin=()
-  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
-  local t0 t1 out
-  t0=$(cpu_ticks "$pids")
-  out=$("${pin[@]}" timeout "$wrk_timeout" wrk -t1 -c"$CONNS" -d"$DURATION" --latency \
-    -s "$lua" "$url" -- "$@" | grep '^WRK_RESULT' || true)
-  t1=$(cpu_ticks "$pids")
-  [ -n "$out" ] || { echo "bench: wrk gave no result for $scenario" >&2; exit 1; }
-  # name=value pairs into one line: rps p50_ms p99_ms errors server_cores rps_per_core
-  echo "$out" | tr ' ' '\n' | awk -F= -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
-    NF == 2 { v[$1] = $2 }
-    END {
-      secs = v["duration_us"] / 1e6
-      errs = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
-      cores = ticks / hz / secs
-      printf "%.0f %.3f %.3f %d %.2f %.0f\n", v["requests"] / secs, v["p50_us"] / 1000,
-        v["p99_us"] / 1000, errs, cores, (cores > 0 ? v["requests"] / secs / cores : 0)
-    }' >>"$work/results/$scenario"
-  tail -1 "$work/results/$scenario" | awk -v s="$scenario" \
-    '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores (%s req/s/core)\n", s, $1, $2, $3, $4, $5, $6}'
-}
-
-warm() { # warm WRK_CPUS URL [LUA [ARGS...]]: 2 s of traffic, not recorded (fills caches)
-  local cpus=$1 url=$2 lua=${3:-$here/lua/report.lua}
-  shift 2
-  [ $# -gt 0 ] && shift
-  local pin=()
-  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
-  "${pin[@]}" timeout 20 wrk -t1 -c"$CONNS" -d2s -s "$lua" "$url" -- "$@" >/dev/null
-}
-
-median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-col() { awk -v c="$2" '{print $c}' "$work/results/$1" | median; }
 
 # ---------------------------------------------------------------- 1. pinned: seed, then measure
 echo "== pinned: spoke-server SPOKE_THREADS=1 and nginx 1 worker on CPU0, wrk on CPU1"

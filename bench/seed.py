@@ -116,6 +116,12 @@ def write_outputs(out, modules, versions, push_modules):
         for i in range(modules):
             for gen in range(versions):
                 f.write("/modules/%s/versions/%s\n" % (module_name(i), version_name(gen)))
+    # Reads that no response cache answers: "latest" is resolved on every request, and a module's
+    # page lists its versions from storage.
+    with open(os.path.join(out, "latest_paths.txt"), "w") as f:
+        f.write("".join("/modules/%s/versions/latest\n" % module_name(i) for i in range(modules)))
+    with open(os.path.join(out, "module_paths.txt"), "w") as f:
+        f.write("".join("/modules/%s\n" % module_name(i) for i in range(modules)))
     with open(os.path.join(out, "file_paths.txt"), "w") as f:
         for i in range(modules):
             for gen in range(versions):

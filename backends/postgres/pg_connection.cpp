@@ -141,6 +141,14 @@ void PgConnection::connect(Callback<void(Status)> done) {
     watch(EV_WRITE);
 }
 
+void PgConnection::begin_query(Callback<void(PgQueryResult)> done) {
+    query_done_ = std::move(done);
+    last_result_ = PgResult();
+    first_error_.reset();
+    execute_after_prepare_.reset();
+    set_state(State::Busy);
+}
+
 void PgConnection::query(std::string sql, std::vector<std::optional<std::string>> params,
                          Callback<void(PgQueryResult)> done) {
     if (state_ != State::Idle) {
@@ -153,10 +161,7 @@ void PgConnection::query(std::string sql, std::vector<std::optional<std::string>
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    query_done_ = std::move(done);
-    last_result_ = PgResult();
-    first_error_.reset();
-    set_state(State::Busy);
+    begin_query(std::move(done));
     if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                            values.data(), nullptr, nullptr, /*resultFormat=text*/ 0)) {
         fail_query({PgErrorKind::Connection, "", trimmed(PQerrorMessage(conn_))});
@@ -165,6 +170,41 @@ void PgConnection::query(std::string sql, std::vector<std::optional<std::string>
     deadline_.arm(std::chrono::milliseconds(timeouts_.statement_ms));
     flushing_ = true;
     on_query_io(0);
+}
+
+void PgConnection::query_prepared(std::string name, std::string sql,
+                                  std::vector<std::optional<std::string>> params,
+                                  Callback<void(PgQueryResult)> done) {
+    if (state_ != State::Idle) {
+        query(std::move(sql), std::move(params), std::move(done));  // reports the state
+        return;
+    }
+    begin_query(std::move(done));
+    prepared_params_ = std::move(params);
+    bool sent;
+    if (prepared_.contains(name)) {
+        sent = send_prepared(name);
+    } else {
+        // Parameter types are inferred from the statement (each $n is cast where it matters).
+        sent = PQsendPrepare(conn_, name.c_str(), sql.c_str(),
+                             static_cast<int>(prepared_params_.size()), nullptr) != 0;
+        execute_after_prepare_ = std::move(name);
+    }
+    if (!sent) {
+        fail_query({PgErrorKind::Connection, "", trimmed(PQerrorMessage(conn_))});
+        return;
+    }
+    deadline_.arm(std::chrono::milliseconds(timeouts_.statement_ms));
+    flushing_ = true;
+    on_query_io(0);
+}
+
+bool PgConnection::send_prepared(const std::string& name) {
+    std::vector<const char*> values;
+    values.reserve(prepared_params_.size());
+    for (const auto& p : prepared_params_) values.push_back(p ? p->c_str() : nullptr);
+    return PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                               nullptr, nullptr, /*resultFormat=text*/ 0) != 0;
 }
 
 void PgConnection::on_io(int, short what, void* arg) {
@@ -292,6 +332,22 @@ void PgConnection::finish_query() {
                        : PgError{PgErrorKind::Connection, "", trimmed(PQerrorMessage(conn_))});
         return;
     }
+    if (execute_after_prepare_ && !first_error_) {
+        // Prepared: now the execution, within the same statement deadline.
+        std::string name = std::move(*execute_after_prepare_);
+        execute_after_prepare_.reset();
+        prepared_.insert(name);
+        last_result_ = PgResult();
+        if (!send_prepared(name)) {
+            fail_query({PgErrorKind::Connection, "", trimmed(PQerrorMessage(conn_))});
+            return;
+        }
+        flushing_ = true;
+        on_query_io(0);
+        return;
+    }
+    execute_after_prepare_.reset();
+    prepared_params_.clear();
     deadline_.cancel();
     PgQueryResult outcome = first_error_ ? PgQueryResult(std::move(*first_error_))
                                          : PgQueryResult(std::move(last_result_));
@@ -337,6 +393,10 @@ void PgConnection::teardown() {
     flushing_ = false;
     last_result_ = PgResult();
     first_error_.reset();
+    // Prepared statements live in the server session: a new connection prepares them again.
+    prepared_.clear();
+    execute_after_prepare_.reset();
+    prepared_params_.clear();
     set_state(State::Broken);
 }
 

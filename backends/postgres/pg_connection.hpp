@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -124,6 +125,13 @@ class PgConnection {
     void query(std::string sql, std::vector<std::optional<std::string>> params,
                Callback<void(PgQueryResult)> done);
 
+    // The same as query(), through a server-side prepared statement named `name` (one per
+    // distinct `sql`): the first call on this connection prepares it (one more round trip), later
+    // calls only bind and execute, so the server plans the statement once, not on every call.
+    void query_prepared(std::string name, std::string sql,
+                        std::vector<std::optional<std::string>> params,
+                        Callback<void(PgQueryResult)> done);
+
     State state() const { return state_; }
     static const char* state_name(State s);
 
@@ -140,6 +148,8 @@ class PgConnection {
     void fail_query(PgError error);
     void teardown();
     void set_state(State next);
+    void begin_query(Callback<void(PgQueryResult)> done);
+    bool send_prepared(const std::string& name);
 
     EventLoop& loop_;
     std::string conninfo_;
@@ -153,6 +163,10 @@ class PgConnection {
     bool flushing_ = false;                     // Busy: PQflush has not returned 0 yet
     PgResult last_result_;                      // Busy: last successful result so far
     std::optional<PgError> first_error_;        // Busy: first failed result so far
+    std::unordered_set<std::string> prepared_;  // statement names prepared on this session
+    // Busy with PQsendPrepare: the statement to execute once it is prepared.
+    std::optional<std::string> execute_after_prepare_;
+    std::vector<std::optional<std::string>> prepared_params_;  // Busy: the prepared call's
 };
 
 }  // namespace spoke

@@ -384,14 +384,25 @@ struct PgPool::Impl {
         pump(ep);
     }
 
+    // One name per distinct statement text ("spoke_1", ...). The pool's statements are a fixed
+    // set of constants, so the table stays small.
+    std::string statement_name(const std::string& sql) {
+        auto [it, added] = statement_names.try_emplace(sql);
+        if (added) it->second = "spoke_" + std::to_string(statement_names.size());
+        return it->second;
+    }
+
     void run_on(Endpoint& ep, PooledConn& pc, Statement s) {
         pc.pending = true;
         // A replica Read may have to run again on the primary: keep its text.
         const bool may_reroute = ep.replica && s.route == PgRoute::Read && !s.rerouted;
         std::string sql = may_reroute ? s.sql : std::move(s.sql);
         auto params = may_reroute ? s.params : std::move(s.params);
-        pc.conn->query(
-            std::move(sql), std::move(params),
+        // Every pool statement is a prepared one: the server plans it once per connection
+        // instead of on every call.
+        std::string name = statement_name(sql);
+        pc.conn->query_prepared(
+            std::move(name), std::move(sql), std::move(params),
             [this, token = token(), &ep, &pc, s = std::move(s)](PgQueryResult r) mutable {
                 if (token.expired()) {
                     deliver(s, closed_error(), false);
@@ -626,6 +637,7 @@ struct PgPool::Impl {
     PgPoolOptions opts;
     WriteFence& fence;
     RetryBackoff backoff;
+    std::unordered_map<std::string, std::string> statement_names;  // sql -> name
     std::shared_ptr<char> alive = std::make_shared<char>();
     std::vector<std::unique_ptr<Endpoint>> endpoints;  // [0] is the primary
     std::list<std::unique_ptr<PgConnection>> check_conns;

@@ -48,9 +48,13 @@ namespace {
                   "m.compatibility AS compatibility"
 
 #define SPOKE_REFS "unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(module, vkey, ord)"
-#define SPOKE_REF_MATCH(v)        \
-    "((q.vkey <> 'latest' AND " v \
-    ".version_key = q.vkey) OR (q.vkey = 'latest' AND " SPOKE_LATEST_CLASS(v, "m.id") "))"
+// The versions a ref names: an exact version_key, or the "latest" candidates. Two branches of
+// a UNION ALL rather than one OR, so that each uses its index (the unique (module_id,
+// version_key) one for exact refs) in a plan that is prepared once for both kinds.
+#define SPOKE_REF_VERSIONS                                                                     \
+    "(SELECT * FROM versions v0 WHERE q.vkey <> 'latest' AND v0.module_id = m.id AND "         \
+    "v0.version_key = q.vkey UNION ALL SELECT * FROM versions v0 WHERE q.vkey = 'latest' AND " \
+    "v0.module_id = m.id AND " SPOKE_LATEST_CLASS("v0", "m.id") ")"
 
 bool parse_i64(std::string_view s, int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -97,14 +101,13 @@ const char* const kListVersions =
 
 const char* const kResolveRefs = "SELECT q.ord, m.id IS NOT NULL, " SPOKE_VERSION_COLUMNS(
     "m.name") " FROM " SPOKE_REFS
-              " LEFT JOIN modules m ON m.name = q.module LEFT JOIN LATERAL (SELECT * FROM versions "
-              "v0 "
-              "WHERE v0.module_id = m.id AND " SPOKE_REF_MATCH("v0") ") v ON true ORDER BY q.ord";
+              " LEFT JOIN modules m ON m.name = q.module LEFT JOIN LATERAL " SPOKE_REF_VERSIONS
+              " v ON true ORDER BY q.ord";
 
 const char* const kClosure =
     "WITH RECURSIVE roots AS (SELECT q.ord, v0.id FROM " SPOKE_REFS
-    " JOIN modules m ON m.name = q.module JOIN versions v0 ON v0.module_id = m.id AND " SPOKE_REF_MATCH(
-        "v0") "), c(id) AS (SELECT id FROM roots UNION SELECT d.depends_on_version_id FROM "
+    " JOIN modules m ON m.name = q.module JOIN LATERAL " SPOKE_REF_VERSIONS
+    " v0 ON true), c(id) AS (SELECT id FROM roots UNION SELECT d.depends_on_version_id FROM "
               "version_dependencies d JOIN c ON d.version_id = c.id) "
               "SELECT (SELECT string_agg(r.ord::text, ',') FROM roots r WHERE r.id = v.id), " SPOKE_VERSION_COLUMNS(
                   "m.name") " FROM c JOIN versions v ON v.id = c.id JOIN modules m ON m.id = "

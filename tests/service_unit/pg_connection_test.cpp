@@ -114,6 +114,67 @@ TEST_F(PgConnectionTest, SyntaxErrorCarriesSqlstateAndConnectionStaysUsable) {
     EXPECT_EQ(good.value().value(0, 0), "2");
 }
 
+// Runs one prepared statement to completion on the loop.
+PgQueryResult run_prepared(EventLoop& loop, PgConnection& conn, std::string name, std::string sql,
+                           std::vector<std::optional<std::string>> params = {}) {
+    std::optional<PgQueryResult> out;
+    conn.query_prepared(std::move(name), std::move(sql), std::move(params),
+                        [&](PgQueryResult r) { out = std::move(r); });
+    if (!run_until(loop, [&] { return out.has_value(); }))
+        return PgError{PgErrorKind::Connection, "", "test: query did not complete"};
+    return std::move(*out);
+}
+
+TEST_F(PgConnectionTest, PreparedStatementsArePreparedOncePerSession) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url(), kTimeouts);
+    const std::string sql = "SELECT $1::int + $2::int, $3::text IS NULL";
+    for (int i = 0; i < 3; ++i) {
+        auto r = run_prepared(loop, *conn, "sum", sql,
+                              {std::to_string(i), std::string("40"), std::nullopt});
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(r.value().value(0, 0), std::to_string(40 + i));
+        EXPECT_EQ(r.value().value(0, 1), "t");
+    }
+    auto count = run_query(loop, *conn, "SELECT count(*) FROM pg_prepared_statements");
+    ASSERT_TRUE(count.ok()) << count.error().message;
+    EXPECT_EQ(count.value().value(0, 0), "1");  // prepared once, executed three times
+
+    // A statement that does not prepare is an SQL error; the connection stays usable and the
+    // name is not taken.
+    auto bad = run_prepared(loop, *conn, "bad", "SELEC 1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().sqlstate, "42601");
+    EXPECT_EQ(conn->state(), State::Idle);
+    auto fixed = run_prepared(loop, *conn, "bad", "SELECT 7");
+    ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+    EXPECT_EQ(fixed.value().value(0, 0), "7");
+
+    // An execution error (not the prepare) keeps the statement prepared.
+    auto div = run_prepared(loop, *conn, "div", "SELECT 1 / $1::int", {std::string("0")});
+    ASSERT_FALSE(div.ok());
+    EXPECT_EQ(div.error().sqlstate, "22012");
+    auto again = run_prepared(loop, *conn, "div", "SELECT 1 / $1::int", {std::string("1")});
+    ASSERT_TRUE(again.ok()) << again.error().message;
+}
+
+TEST_F(PgConnectionTest, PreparedStatementsArePreparedAgainAfterReconnecting) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url(), PgTimeouts{2000, 300});
+    ASSERT_TRUE(run_prepared(loop, *conn, "one", "SELECT 1").ok());
+    // The statement deadline breaks the connection: a new session knows no statements.
+    auto slow = run_query(loop, *conn, "SELECT pg_sleep(2)");
+    ASSERT_FALSE(slow.ok());
+    EXPECT_EQ(conn->state(), State::Broken);
+    std::optional<Status> st;
+    conn->connect([&](Status s) { st = std::move(s); });
+    ASSERT_TRUE(run_until(loop, [&] { return st.has_value(); }));
+    ASSERT_TRUE(st->ok()) << st->error().message;
+    auto r = run_prepared(loop, *conn, "one", "SELECT 1");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value().value(0, 0), "1");
+}
+
 TEST_F(PgConnectionTest, UniqueViolationIs23505) {
     EventLoop loop(0);
     auto conn = connected(loop, primary_url(), kTimeouts);

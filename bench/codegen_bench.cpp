@@ -28,6 +28,7 @@
 #include "registry/codegen/archive_writer.hpp"
 #include "registry/codegen/generator_runner.hpp"
 #include "registry/proto_compiler.hpp"
+#include "tests/support/proto_module_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spoke;
@@ -47,21 +48,6 @@ double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
     const size_t n = values.size();
     return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-// The module's .proto files, by path relative to its directory, sorted.
-std::vector<ProtoFile> read_module(const fs::path& dir) {
-    std::vector<ProtoFile> files;
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        if (!entry.is_regular_file() || entry.path().extension() != ".proto") continue;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::stringstream content;
-        content << in.rdbuf();
-        files.push_back({fs::relative(entry.path(), dir).generic_string(), content.str()});
-    }
-    std::sort(files.begin(), files.end(),
-              [](const ProtoFile& a, const ProtoFile& b) { return a.path < b.path; });
-    return files;
 }
 
 int fail(const std::string& what, const Error& e) {
@@ -164,7 +150,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "spoke-codegen-bench: REPEATS must be at least 1\n");
         return 2;
     }
-    request.files = read_module(module);
+    request.files = testing::read_proto_module_dir(module);
     if (request.files.empty()) {
         std::fprintf(stderr, "spoke-codegen-bench: no .proto files under %s\n", module.c_str());
         return 1;

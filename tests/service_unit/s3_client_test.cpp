@@ -24,84 +24,24 @@
 #include "registry/digest.hpp"
 #include "tests/support/loop_thread.hpp"
 #include "tests/support/loopback_socket.hpp"
+#include "tests/support/s3_test_support.hpp"
 
 namespace spoke {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Runs `fn` on the loop thread and waits for it to return.
-void run_on_loop(EventLoop& loop, std::function<void()> fn) {
-    std::promise<void> finished;
-    loop.post([&] {
-        fn();
-        finished.set_value();
-    });
-    finished.get_future().wait();
-}
-
-// Where a completion ran, as checked by the helpers below.
-struct CompletionCheck {
-    bool on_loop_thread = false;
-    bool inside_call = false;
-};
-
-// Posts `start(done)` to the loop and waits (10 s at most) for `done`'s result. Records whether
-// the completion ran on the loop thread and whether it ran inside `start`.
-template <class T, class Start>
-Result<T> await(EventLoop& loop, Start start, CompletionCheck* check = nullptr) {
-    auto promise = std::make_shared<std::promise<Result<T>>>();
-    auto future = promise->get_future();
-    auto in_call = std::make_shared<bool>(false);
-    loop.post([&loop, start = std::move(start), promise, in_call, check]() mutable {
-        *in_call = true;
-        start(Callback<void(Result<T>)>([&loop, promise, in_call, check](Result<T> r) {
-            if (check) *check = {loop.is_inside(), *in_call};
-            promise->set_value(std::move(r));
-        }));
-        *in_call = false;
-    });
-    if (future.wait_for(10s) != std::future_status::ready) {
-        ADD_FAILURE() << "no completion within 10 s";
-        std::abort();  // the loop still holds references to this frame
-    }
-    return future.get();
-}
-
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
+using namespace testing;  // spoke::testing (tests/support), not gtest
 
 std::string binary_bytes(size_t n) {
-    std::string bytes(n, '\0');
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < n; ++i) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        bytes[i] = static_cast<char>(x & 0xff);
-    }
-    return bytes;
+    return testing::xorshift_bytes(n, 2463534242u);
 }
 
 class S3ClientTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        for (const char* name :
-             {"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION"}) {
-            if (env_or_empty(name).empty()) {
-                FAIL() << name
-                       << " is not set: run inside tests/harness/services.sh run --with-s3 -- "
-                          "spoke_service_tests";
-            }
-        }
-        config_.endpoint = env_or_empty("S3_ENDPOINT");
-        config_.bucket = env_or_empty("S3_BUCKET");
-        config_.access_key = env_or_empty("S3_ACCESS_KEY");
-        config_.secret_key = env_or_empty("S3_SECRET_KEY");
-        config_.region = env_or_empty("S3_REGION");
-        config_.timeout_ms = 5000;
+        testing::s3_config_from_env(config_);
+        if (HasFatalFailure()) return;
         thread_.emplace(loop_);
     }
 
@@ -118,7 +58,7 @@ class S3ClientTest : public ::testing::Test {
     S3Client& client() { return client(config_); }
 
     Status put(S3Client& c, std::string key, std::string bytes, CompletionCheck* check = nullptr) {
-        return await<Unit>(
+        return await<Status>(
             loop_,
             [&c, key, bytes](Callback<void(Status)> done) mutable {
                 c.put_object(key, bytes, std::move(done));
@@ -126,18 +66,19 @@ class S3ClientTest : public ::testing::Test {
             check);
     }
     Result<std::string> get(S3Client& c, std::string key) {
-        return await<std::string>(loop_, [&c, key](Callback<void(Result<std::string>)> done) {
-            c.get_object(key, std::move(done));
-        });
+        return await<Result<std::string>>(loop_,
+                                          [&c, key](Callback<void(Result<std::string>)> done) {
+                                              c.get_object(key, std::move(done));
+                                          });
     }
     Result<bool> head(S3Client& c, std::string key) {
-        return await<bool>(loop_, [&c, key](Callback<void(Result<bool>)> done) {
+        return await<Result<bool>>(loop_, [&c, key](Callback<void(Result<bool>)> done) {
             c.head_object(key, std::move(done));
         });
     }
     Status head_bucket(S3Client& c) {
-        return await<Unit>(loop_,
-                           [&c](Callback<void(Status)> done) { c.head_bucket(std::move(done)); });
+        return await<Status>(loop_,
+                             [&c](Callback<void(Status)> done) { c.head_bucket(std::move(done)); });
     }
 
     S3Config config_;

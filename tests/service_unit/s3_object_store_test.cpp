@@ -22,64 +22,17 @@
 #include "registry/digest.hpp"
 #include "tests/support/loop_thread.hpp"
 #include "tests/support/loopback_socket.hpp"
+#include "tests/support/s3_test_support.hpp"
 
 namespace spoke {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Runs `fn` on the loop thread and waits for it to return.
-void run_on_loop(EventLoop& loop, const std::function<void()>& fn) {
-    std::promise<void> finished;
-    loop.post([&] {
-        fn();
-        finished.set_value();
-    });
-    finished.get_future().wait();
-}
-
-// Where a completion ran.
-struct CompletionCheck {
-    bool on_loop_thread = false;
-    bool inside_call = false;
-};
-
-// Posts `start(done)` to the loop and waits (10 s at most) for `done`'s argument.
-template <class R, class Start>
-R await(EventLoop& loop, Start start, CompletionCheck* check = nullptr) {
-    auto promise = std::make_shared<std::promise<R>>();
-    auto future = promise->get_future();
-    auto in_call = std::make_shared<bool>(false);
-    loop.post([&loop, start = std::move(start), promise, in_call, check]() mutable {
-        *in_call = true;
-        start(Callback<void(R)>([&loop, promise, in_call, check](R r) {
-            if (check) *check = {loop.is_inside(), *in_call};
-            promise->set_value(std::move(r));
-        }));
-        *in_call = false;
-    });
-    if (future.wait_for(10s) != std::future_status::ready) {
-        ADD_FAILURE() << "no completion within 10 s";
-        std::abort();  // the loop still holds references to this frame
-    }
-    return future.get();
-}
-
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
+using namespace testing;  // spoke::testing (tests/support), not gtest
 
 std::string binary_bytes(size_t n, uint32_t seed) {
-    std::string bytes(n, '\0');
-    uint32_t x = seed | 1u;
-    for (size_t i = 0; i < n; ++i) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        bytes[i] = static_cast<char>(x & 0xff);
-    }
-    return bytes;
+    return testing::xorshift_bytes(n, seed | 1u);
 }
 
 // Content no earlier run stored, so HEAD/PUT counts do not depend on the bucket's past.
@@ -96,20 +49,8 @@ StoredBlob blob(std::string bytes) {
 class S3ObjectStoreTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        for (const char* name :
-             {"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION"}) {
-            if (env_or_empty(name).empty()) {
-                FAIL() << name
-                       << " is not set: run inside tests/harness/services.sh run --with-s3 -- "
-                          "spoke_service_tests";
-            }
-        }
-        config_.endpoint = env_or_empty("S3_ENDPOINT");
-        config_.bucket = env_or_empty("S3_BUCKET");
-        config_.access_key = env_or_empty("S3_ACCESS_KEY");
-        config_.secret_key = env_or_empty("S3_SECRET_KEY");
-        config_.region = env_or_empty("S3_REGION");
-        config_.timeout_ms = 5000;
+        testing::s3_config_from_env(config_);
+        if (HasFatalFailure()) return;
         options_.retry = {.base_ms = 5, .cap_ms = 20, .max_attempts = 3};
         thread_.emplace(loop_);
     }

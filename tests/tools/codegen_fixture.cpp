@@ -10,33 +10,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "registry/codegen/archive_writer.hpp"
 #include "registry/codegen/generator_runner.hpp"
 #include "registry/proto_compiler.hpp"
+#include "tests/support/proto_module_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spoke;
 
 namespace {
-
-// The module's .proto files, by path relative to its directory, sorted.
-std::vector<ProtoFile> read_module(const fs::path& dir) {
-    std::vector<ProtoFile> files;
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        if (!entry.is_regular_file() || entry.path().extension() != ".proto") continue;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::stringstream content;
-        content << in.rdbuf();
-        files.push_back({fs::relative(entry.path(), dir).generic_string(), content.str()});
-    }
-    std::sort(files.begin(), files.end(),
-              [](const ProtoFile& a, const ProtoFile& b) { return a.path < b.path; });
-    return files;
-}
 
 bool write_file(const fs::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -67,9 +52,9 @@ int main(int argc, char** argv) {
     auto base = std::make_shared<VersionSnapshot>();
     base->record.module_name = "fixture/base";
     base->record.version = "1.0.0";
-    base->files = read_module(fixture / "base");
+    base->files = testing::read_proto_module_dir(fixture / "base");
     CompileRequest request;
-    request.files = read_module(fixture / "app");
+    request.files = testing::read_proto_module_dir(fixture / "app");
     request.dependencies = {base};
     Result<CompiledSchema> compiled = compile_schema(request, PushLimits{});
     if (!compiled) return fail("compile", compiled.error());

@@ -1,9 +1,7 @@
 #include "registry/compat/schema_diff.hpp"
 
 #include <gtest/gtest.h>
-#include <pthread.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -11,51 +9,16 @@
 
 #include "registry/compat/schema_image.hpp"
 #include "registry/proto_compiler.hpp"
+#include "tests/support/schema_image_support.hpp"
 
 namespace spoke {
 namespace {
 
-// Production compiles on 64 MiB worker stacks; so do the tests.
-void run_on_big_stack(std::function<void()> fn) {
-    pthread_attr_t attr;
-    ASSERT_EQ(pthread_attr_init(&attr), 0);
-    ASSERT_EQ(pthread_attr_setstacksize(&attr, 64u << 20), 0);
-    pthread_t thread;
-    const int rc = pthread_create(
-        &thread, &attr,
-        [](void* arg) -> void* {
-            (*static_cast<std::function<void()>*>(arg))();
-            return nullptr;
-        },
-        &fn);
-    pthread_attr_destroy(&attr);
-    ASSERT_EQ(rc, 0);
-    pthread_join(thread, nullptr);
-}
+using testing::image_of;
 
 constexpr const char* kPath = "acme/v1/a.proto";
 const std::string kP3 = "syntax = \"proto3\";\npackage acme.v1;\n";
 const std::string kP2 = "syntax = \"proto2\";\npackage acme.v1;\n";
-
-std::unique_ptr<SchemaImage> image_of(const std::vector<ProtoFile>& files) {
-    CompileRequest request;
-    request.files = files;
-    request.include_source_info = true;
-    Result<CompiledSchema> compiled = Error::internal("not run");
-    run_on_big_stack([&] { compiled = compile_schema(request, PushLimits{}); });
-    if (!compiled) {
-        ADD_FAILURE() << "compile failed: " << compiled.error().message;
-        return nullptr;
-    }
-    std::vector<std::string> own;
-    for (const auto& f : files) own.push_back(f.path);
-    auto image = SchemaImage::from_descriptor_set(compiled->descriptor_set, own);
-    if (!image) {
-        ADD_FAILURE() << "image failed: " << image.error().message;
-        return nullptr;
-    }
-    return std::move(image).value();
-}
 
 std::vector<SchemaChange> diff(const std::vector<ProtoFile>& from,
                                const std::vector<ProtoFile>& to) {

@@ -126,8 +126,13 @@ void PgConnection::connect(Callback<void(Status)> done) {
         });
         return;
     }
-    const char* keys[] = {"dbname", nullptr};
-    const char* values[] = {conninfo_.c_str(), nullptr};
+    // Spoke's statements are prepared once per connection (PgPool) and their parameters are
+    // arrays and names whose values barely change a plan: planning them again per call (the
+    // default "auto" mode keeps custom plans when it misjudges the generic one) doubled the cost
+    // of a `latest` read in bench/postgres.sh. Placed before dbname, so `options` in the
+    // configured conninfo still wins.
+    const char* keys[] = {"options", "dbname", nullptr};
+    const char* values[] = {"-c plan_cache_mode=force_generic_plan", conninfo_.c_str(), nullptr};
     conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
     connect_done_ = std::move(done);
     set_state(State::Connecting);

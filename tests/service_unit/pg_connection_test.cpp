@@ -175,6 +175,19 @@ TEST_F(PgConnectionTest, PreparedStatementsArePreparedAgainAfterReconnecting) {
     EXPECT_EQ(r.value().value(0, 0), "1");
 }
 
+TEST_F(PgConnectionTest, PlansArePreparedGenericUnlessTheConninfoSaysOtherwise) {
+    EventLoop loop(0);
+    auto conn = connected(loop, primary_url(), kTimeouts);
+    auto mode = run_query(loop, *conn, "SHOW plan_cache_mode");
+    ASSERT_TRUE(mode.ok()) << mode.error().message;
+    EXPECT_EQ(mode.value().value(0, 0), "force_generic_plan");
+    // `options` in the configured conninfo wins over ours.
+    auto own = connected(loop, primary_url() + "&options=-c%20plan_cache_mode%3Dauto", kTimeouts);
+    auto auto_mode = run_query(loop, *own, "SHOW plan_cache_mode");
+    ASSERT_TRUE(auto_mode.ok()) << auto_mode.error().message;
+    EXPECT_EQ(auto_mode.value().value(0, 0), "auto");
+}
+
 TEST_F(PgConnectionTest, UniqueViolationIs23505) {
     EventLoop loop(0);
     auto conn = connected(loop, primary_url(), kTimeouts);

@@ -45,7 +45,7 @@ Result<std::pair<int64_t, VersionRecord>> choose(const VersionRef& ref, bool mod
     if (c.size() == 1) return std::move(c.front());
     std::vector<VersionRecord> records;
     for (const auto& [id, r] : c) records.push_back(r);
-    auto best = registry_sql::pick_latest(records);
+    auto best = select_latest(records);
     return std::move(c[best.value_or(0)]);
 }
 

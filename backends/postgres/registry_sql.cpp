@@ -18,7 +18,7 @@ namespace {
 
 // The version "latest" resolves to has the greatest (major, minor, patch) among releases, or
 // among pre-releases when there is no release. SQL narrows to that class; the server orders
-// within it (pre-release identifiers do not sort as text), see pick_latest().
+// within it (pre-release identifiers do not sort as text) with select_latest().
 #define SPOKE_LATEST_CLASS(v, module_id)                                      \
     "(" v ".major, " v ".minor, " v ".patch, " v                              \
     ".is_prerelease) = (SELECT t.major, t.minor, "                            \
@@ -177,7 +177,7 @@ Result<Module> decode_module(const PgResult& r, int row, int col) {
             candidates.push_back(std::move(c));
             list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
         }
-        if (auto best = pick_latest(candidates)) m.latest_version = candidates[*best].version;
+        if (auto best = select_latest(candidates)) m.latest_version = candidates[*best].version;
     }
     m.compatibility = std::string(r.value(row, col + 6));
     return m;
@@ -267,10 +267,6 @@ Result<Params> put_version_params(const VersionDraft& draft) {
                   text_array(keys),
                   text_array(dep_modules),
                   text_array(dep_keys)};
-}
-
-std::optional<size_t> pick_latest(const std::vector<VersionRecord>& candidates) {
-    return select_latest(candidates);
 }
 
 }  // namespace spoke::registry_sql

@@ -39,7 +39,7 @@ extern const char* const kListVersions;
 // $1 modules text[], $2 versions text[] (version_key, or "latest"). Per ref (in order): column 0
 // its 1-based ordinal, 1 whether the module exists, version columns from 2 (NULL id when the
 // version does not exist). "latest" may give several candidate rows (same precedence class);
-// pick_latest() chooses.
+// select_latest() (registry/semver.hpp) chooses.
 extern const char* const kResolveRefs;
 
 // Same parameters as kResolveRefs. Every version reachable from the refs, once: column 0 the
@@ -69,9 +69,5 @@ Result<std::optional<VersionRecord>> decode_version(const PgResult& r, int row, 
 // The parameters of kPutVersion for a draft; BadRequest if a version number does not fit the
 // database's bigint.
 Result<Params> put_version_params(const VersionDraft& draft);
-
-// Among candidates for "latest" (same major.minor.patch and release class), the one
-// select_latest() picks; nullopt for none.
-std::optional<size_t> pick_latest(const std::vector<VersionRecord>& candidates);
 
 }  // namespace spoke::registry_sql

@@ -2,12 +2,12 @@
 
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
-#include <pthread.h>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <thread>
+
+#include "tests/support/schema_image_support.hpp"
 
 namespace spoke {
 namespace {
@@ -16,23 +16,7 @@ namespace pb = google::protobuf;
 
 // Production compiles on WorkerPool threads with a 64 MiB stack; the tests do the same so that
 // a regression in the pre-scan shows up as a crash here too.
-void run_on_big_stack(const std::function<void()>& fn) {
-    pthread_attr_t attr;
-    ASSERT_EQ(pthread_attr_init(&attr), 0);
-    ASSERT_EQ(pthread_attr_setstacksize(&attr, 64u << 20), 0);
-    auto task = std::make_unique<std::function<void()>>(fn);
-    pthread_t thread;
-    const int rc = pthread_create(
-        &thread, &attr,
-        [](void* arg) -> void* {
-            (*static_cast<std::function<void()>*>(arg))();
-            return nullptr;
-        },
-        task.get());
-    pthread_attr_destroy(&attr);
-    ASSERT_EQ(rc, 0);
-    pthread_join(thread, nullptr);
-}
+using testing::run_on_big_stack;
 
 Result<CompiledSchema> compile(const CompileRequest& request, const PushLimits& limits = {}) {
     Result<CompiledSchema> out = Error::internal("not run");

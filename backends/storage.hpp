@@ -16,7 +16,7 @@
 
 #include "reactor/callback.hpp"
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

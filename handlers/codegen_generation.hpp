@@ -10,7 +10,7 @@
 #include "registry/codegen/generator_runner.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -10,7 +10,7 @@
 #include "handlers/codegen_jobs.hpp"
 #include "handlers/json_codec.hpp"
 #include "registry/codegen/language_catalog.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -23,7 +23,7 @@
 #include "registry/codegen/generator_runner.hpp"
 #include "registry/codegen/language_catalog.hpp"
 #include "registry/push_request.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

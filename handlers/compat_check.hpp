@@ -17,7 +17,7 @@
 #include "registry/compat/compatibility.hpp"
 #include "registry/compat/schema_diff.hpp"
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -14,7 +14,7 @@
 #include "handlers/json_codec.hpp"
 #include "registry/compat/compatibility.hpp"
 #include "registry/compat/schema_diff.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -11,7 +11,7 @@
 
 #include "handlers/json_codec.hpp"
 #include "handlers/response_cache.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -12,8 +12,8 @@
 #include "registry/lint/lint_warning.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "registry/result.hpp"
-#include "registry/timestamp.hpp"
+#include "common/result.hpp"
+#include "common/timestamp.hpp"
 
 namespace spoke {
 

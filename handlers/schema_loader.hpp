@@ -8,7 +8,7 @@
 #include "backends/storage.hpp"
 #include "registry/model.hpp"
 #include "registry/proto_compiler.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -24,18 +24,6 @@ constexpr timeval kHeartbeatEvery{0, 100 * 1000};
 }
 }  // namespace
 
-int64_t monotonic_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t wall_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 EventLoop::EventLoop(unsigned index) : index_(index) {
     event_config* cfg = event_config_new();
     if (cfg == nullptr) die("event_config_new");

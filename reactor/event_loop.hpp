@@ -9,17 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "reactor/callback.hpp"
 
 struct event_base;
 struct event;
 
 namespace spoke {
-
-// Monotonic clock in milliseconds (CLOCK_MONOTONIC): for deadlines and heartbeats, never wall time.
-int64_t monotonic_ms();
-// Wall clock in milliseconds since the epoch: for timestamps shown to users.
-int64_t wall_ms();
 
 class EventLoop {
   public:

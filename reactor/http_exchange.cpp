@@ -214,6 +214,7 @@ void HttpExchange::send(int status, std::string_view content_type, size_t body_s
         return;
     }
     replied_ = true;
+    lifetime_.end();  // work still queued for this request is no longer wanted
     evkeyvalq* out_headers = evhttp_request_get_output_headers(req_);
     if (!content_type.empty()) {
         std::string ct(content_type);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "reactor/lifetime.hpp"
+
 struct evhttp_request;
 struct evbuffer;
 
@@ -68,6 +70,9 @@ class HttpExchange {
     void reply_shared(int status, std::string_view content_type,
                       std::shared_ptr<const std::string> body);
     bool replied() const { return replied_; }
+    // Ends when the reply is sent (or the exchange is freed): work queued on behalf of this
+    // request checks it and is skipped once nobody waits for its result.
+    LifetimeGuard lifetime_guard() { return lifetime_.guard(); }
 
     int64_t started_ns() const { return started_ns_; }
 
@@ -88,6 +93,7 @@ class HttpExchange {
     size_t route_index_ = kUnmatchedRoute;
     bool replied_ = false;
     int64_t started_ns_ = 0;
+    Lifetime lifetime_;  // last: ends first
 };
 
 // A reference to an exchange that may have finished: completions hold this, never a pointer.

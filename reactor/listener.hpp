@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -7,7 +7,7 @@
 #include <ctime>
 #include <mutex>
 
-#include "registry/timestamp.hpp"
+#include "common/timestamp.hpp"
 
 namespace spoke {
 

@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace spoke {
+#include "common/timestamp.hpp"
 
-// Milliseconds since the Unix epoch (UTC); rendered as RFC 3339 with milliseconds.
-using TimestampMs = int64_t;
+namespace spoke {
 
 // One .proto file as pushed: relative path and UTF-8 text.
 struct ProtoFile {

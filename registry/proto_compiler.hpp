@@ -8,7 +8,7 @@
 
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -21,7 +21,7 @@
 #include "backends/filesystem/metadata_index.hpp"
 #include "backends/snapshot_cache.hpp"
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

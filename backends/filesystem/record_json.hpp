@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke::fsjson {
 

@@ -17,7 +17,7 @@
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/timer.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -9,7 +9,7 @@
 
 #include "backends/postgres/pg_connection.hpp"
 #include "registry/model.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke::registry_sql {
 

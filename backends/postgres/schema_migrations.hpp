@@ -10,7 +10,7 @@
 
 #include "backends/postgres/pg_connection.hpp"
 #include "reactor/callback.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -9,7 +9,7 @@
 #include "backends/s3/curl_multi.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

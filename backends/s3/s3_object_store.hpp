@@ -17,7 +17,7 @@
 #include "backends/storage.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

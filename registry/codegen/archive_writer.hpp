@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "registry/codegen/generated_files.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -8,7 +8,7 @@
 
 #include "registry/codegen/generated_files.hpp"
 #include "registry/codegen/language_catalog.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "registry/codegen/memory_generator_context.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "registry/codegen/generated_files.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -6,7 +6,7 @@
 #include "registry/codegen/linked_schema.hpp"
 #include "registry/codegen/memory_generator_context.hpp"
 #include "registry/codegen/plugin_process.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "registry/lint/lint_warning.hpp"
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 namespace spoke {
 

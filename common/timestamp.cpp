@@ -1,4 +1,4 @@
-#include "registry/timestamp.hpp"
+#include "common/timestamp.hpp"
 
 #include <cstdio>
 

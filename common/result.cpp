@@ -1,4 +1,4 @@
-#include "registry/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdio>
 

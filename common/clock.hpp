@@ -1,0 +1,13 @@
+#pragma once
+// The process's two clocks in milliseconds: monotonic for deadlines, wall for what users see.
+
+#include <cstdint>
+
+namespace spoke {
+
+// Monotonic clock in milliseconds (CLOCK_MONOTONIC): for deadlines and heartbeats, never wall time.
+int64_t monotonic_ms();
+// Wall clock in milliseconds since the epoch: for timestamps shown to users.
+int64_t wall_ms();
+
+}  // namespace spoke

@@ -25,14 +25,14 @@ pbc::CodeGeneratorRequest build_request(const std::string& parameter, const Link
 
 }  // namespace
 
-Status run_plugin_generator(const std::string& program, const std::string& parameter,
-                            const LinkedSchema& schema, const PluginProcessLimits& limits,
-                            MemoryGeneratorContext& context) {
+Status run_plugin_generator(const PluginRunner& runner, const std::string& program,
+                            const std::string& parameter, const LinkedSchema& schema,
+                            const PluginRunLimits& limits, MemoryGeneratorContext& context) {
     std::string input;
     if (!build_request(parameter, schema).SerializeToString(&input)) {
         return Error::internal("could not serialize the CodeGeneratorRequest");
     }
-    Result<std::string> output = run_plugin_process(program, input, limits);
+    Result<std::string> output = runner(program, input, limits);
     if (!output) return std::move(output).error();
 
     pbc::CodeGeneratorResponse response;

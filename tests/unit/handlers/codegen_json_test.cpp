@@ -1,4 +1,5 @@
-// The JSON of the code generation routes: the compile body decoder and the language list.
+// The JSON of the code generation routes: the compile body decoder, the language list and a
+// job's results as seen through the job table.
 
 #include "handlers/codegen_json.hpp"
 
@@ -42,6 +43,21 @@ TEST(LanguagesJson, ListsTheCatalog) {
     EXPECT_TRUE(json_is_false(json_object_get(cpp, "supports_grpc")));
     EXPECT_EQ(json_array_size(json_object_get(cpp, "file_extensions")), 2u);
     EXPECT_EQ(json_object_size(cpp), 5u);
+}
+
+TEST(CompileJobTable, ProgressSeenThroughTheTableIsLive) {
+    CompileJobTable table(10, 60000);
+    auto progress = std::make_shared<GenerationProgress>(0);
+    CompileJob job{"m", "1.0.0", "latest", {{"cpp", false, progress}}};
+    const std::string id = table.add(job, 0);
+    EXPECT_EQ(table.find(id, 1)->results[0].progress->view(1).stage,
+              GenerationProgress::Stage::Queued);
+    progress->set_completed(10, "sha");
+    JsonPtr body = compile_job_to_json(id, *table.find(id, 20), 20);
+    EXPECT_EQ(dump_json(body.get()),
+              "{\"job_id\":\"" + id +
+                  "\",\"results\":[{\"language\":\"cpp\",\"status\":\"completed\","
+                  "\"cache_hit\":false,\"duration_ms\":10,\"artifact_sha256\":\"sha\"}]}");
 }
 
 }  // namespace

@@ -134,20 +134,5 @@ TEST(CompileJobTable, JobsExpireAndTheOldestGoWhenFull) {
     EXPECT_TRUE(table.find(e, 1800));
 }
 
-TEST(CompileJobTable, ProgressSeenThroughTheTableIsLive) {
-    CompileJobTable table(10, 60000);
-    auto progress = std::make_shared<GenerationProgress>(0);
-    CompileJob job{"m", "1.0.0", "latest", {{"cpp", false, progress}}};
-    const std::string id = table.add(job, 0);
-    EXPECT_EQ(table.find(id, 1)->results[0].progress->view(1).stage,
-              GenerationProgress::Stage::Queued);
-    progress->set_completed(10, "sha");
-    JsonPtr body = compile_job_to_json(id, *table.find(id, 20), 20);
-    EXPECT_EQ(dump_json(body.get()),
-              "{\"job_id\":\"" + id +
-                  "\",\"results\":[{\"language\":\"cpp\",\"status\":\"completed\","
-                  "\"cache_hit\":false,\"duration_ms\":10,\"artifact_sha256\":\"sha\"}]}");
-}
-
 }  // namespace
 }  // namespace spoke

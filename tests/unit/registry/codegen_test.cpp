@@ -424,6 +424,18 @@ TEST(PluginProtocol, TheInjectedRunnerGetsTheRequestAndItsAnswerIsApplied) {
             return Error::unavailable("no such plugin");
         });
     EXPECT_EQ(failing.generate(two_file_input(), "go", false).error().code, ErrorCode::Unavailable);
+    // A plugin's own error is a generation failure that names the plugin, not where it lives.
+    const GeneratorRunner refusing(
+        LanguageCatalog::discover(dir.path()), limits,
+        [](const std::string&, std::string_view, const PluginRunLimits&) -> Result<std::string> {
+            pb::compiler::CodeGeneratorResponse response;
+            response.set_error("no go_package");
+            return response.SerializeAsString();
+        });
+    Result<GeneratedFiles> refused = refusing.generate(two_file_input(), "go", false);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::InvalidProto);
+    EXPECT_EQ(refused.error().message, "generation failed: protoc-gen-go: no go_package");
 }
 
 TEST(PluginProtocol, WithoutARunnerOnlyLibprotocGenerates) {

@@ -1,7 +1,8 @@
 #pragma once
-// CodegenHandler: the code generation routes. GET /api/v1/languages; POST .../compile (202 with a
-// job, 200 when every language was already stored); GET .../compile/{job_id}; GET
-// .../download/{language}?format=zip|tar.gz (generated on demand, waiting for it).
+// CodegenHandler: the code generation routes, as an HTTP adapter over CodegenService. GET
+// /api/v1/languages; POST .../compile (202 with a job, 200 when every language was already
+// stored); GET .../compile/{job_id}; GET .../download/{language}?format=zip|tar.gz (generated on
+// demand, waiting for it).
 
 #include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "handlers/codegen_jobs.hpp"
+#include "common/result.hpp"
 #include "handlers/json_codec.hpp"
 #include "registry/codegen/language_catalog.hpp"
-#include "common/result.hpp"
+#include "services/codegen/codegen_jobs.hpp"
 
 namespace spoke {
 

@@ -6,12 +6,12 @@
 
 #include <cstdio>
 
-#include "handlers/codegen_service.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/request_metrics.hpp"
+#include "services/codegen/codegen_service.hpp"
 
 namespace spoke {
 

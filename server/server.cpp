@@ -11,13 +11,13 @@
 
 #include "backends/filesystem/filesystem_backend.hpp"
 #include "backends/postgres/postgres_backend.hpp"
-#include "handlers/codegen_service.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/listener.hpp"
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
 #include "server/control_plane.hpp"
+#include "services/codegen/codegen_service.hpp"
 
 namespace spoke {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "registry/codegen/generated_files.hpp"
 #include "common/result.hpp"
+#include "registry/codegen/generated_files.hpp"
 
 namespace spoke {
 

@@ -45,20 +45,22 @@ std::string plugin_parameter(const PluginTool& tool, const LinkedSchema& schema)
     return {};
 }
 
-Status run_plugin(const PluginTool& tool, const LinkedSchema& schema,
+Status run_plugin(const PluginRunner& runner, const PluginTool& tool, const LinkedSchema& schema,
                   const GenerationLimits& limits, MemoryGeneratorContext& context) {
+    if (!runner) return Error::unavailable("this process runs no plugins (" + tool.path + ")");
     // Each run may use the rest of the output budget.
     const size_t used = context.total_bytes();
     const size_t budget = used < limits.max_output_bytes ? limits.max_output_bytes - used : 0;
     // The response's framing adds a little to the files' bytes.
-    const PluginProcessLimits process{limits.plugin_deadline, budget + (budget / 8) + 4096};
-    return run_plugin_generator(tool.path, plugin_parameter(tool, schema), schema, process,
-                                context);
+    const PluginRunLimits run_limits{limits.plugin_deadline, budget + (budget / 8) + 4096};
+    return run_plugin_generator(runner, tool.path, plugin_parameter(tool, schema), schema,
+                                run_limits, context);
 }
 
 Result<GeneratedFiles> generate_unchecked(const LanguageInfo& language,
                                           const GenerationInput& input, bool include_grpc,
-                                          const GenerationLimits& limits) {
+                                          const GenerationLimits& limits,
+                                          const PluginRunner& plugins) {
     Result<std::unique_ptr<LinkedSchema>> schema =
         LinkedSchema::load(input.descriptor_set, input.files_to_generate);
     if (!schema) return std::move(schema).error();
@@ -66,11 +68,11 @@ Result<GeneratedFiles> generate_unchecked(const LanguageInfo& language,
     MemoryGeneratorContext context(linked.targets());
 
     Status status = language.plugin
-                        ? run_plugin(*language.plugin, linked, limits, context)
+                        ? run_plugin(plugins, *language.plugin, linked, limits, context)
                         : run_inprocess_generators(language.id, linked.targets(), context);
     if (!status) return std::move(status).error();
     if (include_grpc) {
-        if (Status s = run_plugin(*language.grpc_plugin, linked, limits, context); !s) {
+        if (Status s = run_plugin(plugins, *language.grpc_plugin, linked, limits, context); !s) {
             return std::move(s).error();
         }
     }
@@ -98,7 +100,7 @@ Result<GeneratedFiles> GeneratorRunner::generate(const GenerationInput& input,
                                   info->name);
     }
     try {
-        return generate_unchecked(*info, input, include_grpc, limits_);
+        return generate_unchecked(*info, input, include_grpc, limits_, plugins_);
     } catch (const std::exception& e) {
         return Error::internal(std::string("code generation failed: ") + e.what());
     }

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "registry/codegen/memory_generator_context.hpp"
 #include "common/result.hpp"
+#include "registry/codegen/memory_generator_context.hpp"
 
 namespace spoke {
 

@@ -45,13 +45,14 @@ const std::vector<PluginLanguage>& plugin_languages() {
     return languages;
 }
 
-bool is_executable_file(const std::string& path) {
+bool is_runnable_file(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
            ::access(path.c_str(), X_OK) == 0;
 }
 
-// The first `dir/binary` of the absolute directories of `search_path` that is executable.
+// The first `dir/binary` of the absolute directories of `search_path` that may be run (a
+// regular file with the x permission for us).
 std::optional<std::string> find_binary(std::string_view search_path, std::string_view binary) {
     size_t start = 0;
     while (start <= search_path.size()) {
@@ -62,7 +63,7 @@ std::optional<std::string> find_binary(std::string_view search_path, std::string
         if (dir.empty() || dir.front() != '/') continue;  // a relative entry depends on the cwd
         while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
         std::string candidate = dir + (dir == "/" ? "" : "/") + std::string(binary);
-        if (is_executable_file(candidate)) return candidate;
+        if (is_runnable_file(candidate)) return candidate;
     }
     return std::nullopt;
 }

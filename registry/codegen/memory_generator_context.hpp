@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "registry/codegen/generated_files.hpp"
 #include "common/result.hpp"
+#include "registry/codegen/generated_files.hpp"
 
 namespace spoke {
 

@@ -23,16 +23,23 @@ pbc::CodeGeneratorRequest build_request(const std::string& parameter, const Link
     return request;
 }
 
+// How a plugin is named to clients: by its binary's name, never by where it is installed (the
+// contract allows no filesystem path in a response).
+std::string plugin_name(const std::string& program) {
+    const size_t slash = program.rfind('/');
+    return slash == std::string::npos ? program : program.substr(slash + 1);
+}
+
 }  // namespace
 
-Status run_plugin_generator(const std::string& program, const std::string& parameter,
-                            const LinkedSchema& schema, const PluginProcessLimits& limits,
-                            MemoryGeneratorContext& context) {
+Status run_plugin_generator(const PluginRunner& runner, const std::string& program,
+                            const std::string& parameter, const LinkedSchema& schema,
+                            const PluginRunLimits& limits, MemoryGeneratorContext& context) {
     std::string input;
     if (!build_request(parameter, schema).SerializeToString(&input)) {
         return Error::internal("could not serialize the CodeGeneratorRequest");
     }
-    Result<std::string> output = run_plugin_process(program, input, limits);
+    Result<std::string> output = runner(program, input, limits);
     if (!output) return std::move(output).error();
 
     pbc::CodeGeneratorResponse response;
@@ -41,15 +48,17 @@ Status run_plugin_generator(const std::string& program, const std::string& param
                                "CodeGeneratorResponse");
     }
     if (response.has_error()) {
-        return Error{
-            ErrorCode::InvalidProto, "generation failed: " + program + ": " + response.error(), {}};
+        return Error{ErrorCode::InvalidProto,
+                     "generation failed: " + plugin_name(program) + ": " + response.error(),
+                     {}};
     }
     // plugin.proto: a file without a name continues the previous one (write or insertion).
     auto& files = *response.mutable_file();
     for (int i = 0; i < files.size(); ++i) {
         if (files[i].name().empty()) {
             return Error{ErrorCode::InvalidProto,
-                         "generation failed: " + program + " continued a file before naming one",
+                         "generation failed: " + plugin_name(program) +
+                             " continued a file before naming one",
                          {}};
         }
         auto& named = files[i];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real round trip of generated code. spoke-codegen-fixture compiles the two-module fixture
-# (app imports base and google/protobuf/timestamp.proto) as a push would and generates C++,
-# Python and Java (plus gRPC stubs when Debian's protobuf-compiler-grpc is installed) into zip
-# and tar.gz archives. Then:
+# (app imports two of base's three files and google/protobuf/timestamp.proto) as a push would and
+# generates C++, Python and Java (plus gRPC stubs when Debian's protobuf-compiler-grpc is
+# installed) into zip and tar.gz archives, the way the server does. Then:
+#   - base's file that app does not import (audit.proto) must not be generated;
 #   - g++ builds the generated C++ with roundtrip.cpp against libprotobuf and runs it;
 #   - /usr/bin/python3 (Debian's python3-protobuf) imports the generated Python, parses the
 #     bytes the C++ wrote and round-trips a message of its own;
@@ -45,7 +46,16 @@ unpack() {  # ARCHIVE_STEM DIR
   diff -r "$2" "$2.zip" >/dev/null || { echo "run.sh: $1.zip and $1.tar.gz differ" >&2; exit 1; }
 }
 
+# Generated code covers what the version uses: base's audit.proto is not imported by app.
+not_generated() {  # DIR FILE...
+  local dir=$1; shift
+  for f in "$@"; do
+    [ ! -e "$dir/$f" ] || { echo "run.sh: $f was generated, but app does not import it" >&2; exit 1; }
+  done
+}
+
 unpack cpp "$work/cpp"
+not_generated "$work/cpp" fixture/base/v1/audit.pb.h fixture/base/v1/audit.pb.cc
 step "g++: generated C++ + roundtrip.cpp against libprotobuf"
 # shellcheck disable=SC2046
 g++ -std=c++17 -O0 -I"$work/cpp" $(find "$work/cpp" -name '*.pb.cc' | sort) "$here/roundtrip.cpp" \
@@ -59,6 +69,7 @@ unpack python "$work/python"
 for f in fixture/app/v1/order_pb2.pyi fixture/base/v1/money_pb2.pyi; do
   [ -s "$work/python/$f" ] || { echo "run.sh: missing $f" >&2; exit 1; }
 done
+not_generated "$work/python" fixture/base/v1/audit_pb2.py
 step "python3: import the generated Python"
 (cd "$work/python" && PYTHONPATH="$work/python" /usr/bin/python3 "$here/roundtrip.py" "$work/order.bin")
 
@@ -67,6 +78,7 @@ for f in dev/spoke/fixture/app/v1/Order.java dev/spoke/fixture/base/v1/Money.jav
          dev/spoke/fixture/base/v1/Address.java; do
   [ -s "$work/java/$f" ] || { echo "run.sh: missing $f" >&2; exit 1; }
 done
+not_generated "$work/java" dev/spoke/fixture/base/v1/AuditEntry.java
 step "java: $(find "$work/java" -name '*.java' | wc -l) files under their java_package paths"
 
 if [ $have_grpc_python = 1 ]; then

@@ -59,6 +59,30 @@ service OrderService { rpc GetOrder(GetOrderRequest) returns (Order); }""",
     return app, base
 
 
+def push_partly_imported(api, tag=None):
+    """wide@1.0.0 with two files, x.proto and y.proto, and user@1.0.0 depending on wide@1.0.0 but
+    importing only x.proto (a service package using a few files of a large common package).
+    Returns (user, wide)."""
+    tag = tag or unique("t")
+    wide, user = api.new_module("cgwide"), api.new_module("cguser")
+    api.push_ok(wide, "1.0.0", {
+        "acme/wide/v1/x.proto": f"// {tag}\n" + proto("acme.wide.v1", """
+option java_package = "com.acme.wide.v1";
+option java_multiple_files = true;
+message X { string id = 1; }"""),
+        "acme/wide/v1/y.proto": f"// {tag}\n" + proto("acme.wide.v1", """
+option java_package = "com.acme.wide.v1";
+option java_multiple_files = true;
+message Y { int64 n = 1; }""")})
+    api.push_ok(user, "1.0.0", {
+        "acme/user/v1/user.proto": f"// {tag}\n" + proto("acme.user.v1", """
+option java_package = "com.acme.user.v1";
+option java_multiple_files = true;
+message User { acme.wide.v1.X x = 1; }""", ["acme/wide/v1/x.proto"])},
+        dependencies=[f"{wide}@1.0.0"])
+    return user, wide
+
+
 def compile_path(module, version="1.0.0"):
     return f"/api/v1/modules/{module}/versions/{version}/compile"
 
@@ -198,6 +222,9 @@ while i < len(request):
         i += 8
     elif wire == 5:
         i += 4
+if MODE == "crash":
+    sys.stderr.write("panic: the fake plugin crashed\n")
+    sys.exit(3)
 if MODE == "hang":
     time.sleep(60)
 deadline = time.monotonic() + 30
@@ -383,6 +410,29 @@ def test_download_holds_the_version_and_its_dependencies_under_their_own_paths(a
     java = zip_members(download_ok(api, app, "java"))
     assert "com/acme/shop/v1/Order.java" in java and "com/acme/base/v1/Money.java" in java
     assert not any(p.startswith("google/") or "/protobuf/" in p for p in list(zipped) + list(java))
+
+
+def test_a_dependency_file_the_version_does_not_import_is_left_out(api):
+    # Generated code covers what the version uses: its own files and the dependency files its
+    # imports reach. y.proto of the dependency is not imported, so it is not generated (and it
+    # used to make every generation for the version fail with a 500).
+    user, _ = push_partly_imported(api)
+    job = wait_for_job(api, user, start_compile(api, user, ["python", "cpp", "java"]))
+    assert [r["status"] for r in job["results"]] == ["completed"] * 3, job
+    python = zip_members(download_ok(api, user, "python"))
+    assert sorted(python) == ["acme/user/v1/user_pb2.py", "acme/user/v1/user_pb2.pyi",
+                              "acme/wide/v1/x_pb2.py", "acme/wide/v1/x_pb2.pyi"]
+    assert b"from acme.wide.v1 import x_pb2" in python["acme/user/v1/user_pb2.py"]
+    cpp = tar_members(download_ok(api, user, "cpp", fmt="tar.gz"))
+    assert sorted(cpp) == ["acme/user/v1/user.pb.cc", "acme/user/v1/user.pb.h",
+                           "acme/wide/v1/x.pb.cc", "acme/wide/v1/x.pb.h"]
+    assert zip_members(download_ok(api, user, "cpp")) == cpp
+    java = zip_members(download_ok(api, user, "java"))
+    assert "com/acme/user/v1/User.java" in java and "com/acme/wide/v1/X.java" in java
+    assert not any("/Y" in p or "y_pb2" in p or "/y." in p for p in list(python) + list(cpp) + list(java))
+    # Fresh downloads (not compiled before) succeed too.
+    ruby = tar_members(download_ok(api, user, "ruby", fmt="tar.gz"))
+    assert sorted(ruby) == ["acme/user/v1/user_pb.rb", "acme/wide/v1/x_pb.rb"]
 
 
 def test_downloads_are_byte_identical_and_cacheable(api, health):
@@ -600,3 +650,19 @@ def test_a_generation_past_its_deadline_fails(spawn_spoke, tmp_path):
     assert "deadline" in job["results"][0]["error"] or "timed out" in job["results"][0]["error"], job
     assert codegen_count(health, "go", "failed") == 2
     assert fake.starts() == 2  # failures are not stored: each request tried again
+
+
+def test_a_generator_that_crashes_is_a_422_not_a_500(spawn_spoke, tmp_path):
+    fake = FakeGoPlugin(tmp_path / "bin", "crash")
+    p = spawn_spoke(env=fake.env())
+    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    app, _ = push_schema(c)
+    body = assert_error(download(c, app, "go"), 422, "INVALID_PROTO")
+    assert body["error"].startswith("generation failed: go"), body
+    # Neither the plugin's path nor its output reaches the client.
+    assert fake.dir not in body["error"] and "panic" not in body["error"], body
+    job = wait_for_job(c, app, start_compile(c, app, ["go"]))
+    result = job["results"][0]
+    assert result["status"] == "failed" and result["error"].startswith("generation failed: go"), job
+    assert fake.dir not in result["error"], job
+    assert codegen_count(health, "go", "failed") == 2

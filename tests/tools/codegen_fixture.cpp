@@ -1,10 +1,11 @@
-// spoke-codegen-fixture: compiles the two-module code generation fixture (tests/codegen/fixture:
-// `app` imports `base` and a well-known type) the way a push does, generates code for the
-// languages asked for, and writes each as <out>/<language>[-grpc].zip and .tar.gz.
+// spoke-codegen-fixture: generates the two-module code generation fixture (tests/codegen/fixture:
+// `app` imports `base`, though not every file of it, and a well-known type) for the languages
+// asked for, through the server's own path (generate_archives: compile as a push does, choose the
+// files, generate, archive), and writes each as <out>/<language>[-grpc].zip and .tar.gz.
 //
 //   spoke-codegen-fixture FIXTURE_DIR OUT_DIR LANGUAGE[+grpc]...
 //
-// Prints one line per language with the file count and the generation time.
+// Prints one line per language with the archive sizes and the generation time.
 
 #include <chrono>
 #include <cstdio>
@@ -13,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "registry/codegen/archive_writer.hpp"
 #include "registry/codegen/generator_runner.hpp"
-#include "registry/proto_compiler.hpp"
+#include "services/codegen/codegen_generation.hpp"
+#include "services/codegen/plugin_process.hpp"
 #include "tests/support/proto_module_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -53,35 +54,35 @@ int main(int argc, char** argv) {
     base->record.module_name = "fixture/base";
     base->record.version = "1.0.0";
     base->files = testing::read_proto_module_dir(fixture / "base");
-    CompileRequest request;
-    request.files = testing::read_proto_module_dir(fixture / "app");
-    request.dependencies = {base};
-    Result<CompiledSchema> compiled = compile_schema(request, PushLimits{});
-    if (!compiled) return fail("compile", compiled.error());
+    auto app = std::make_shared<VersionSnapshot>();
+    app->record.module_name = "fixture/app";
+    app->record.version = "1.0.0";
+    app->files = testing::read_proto_module_dir(fixture / "app");
 
-    const GeneratorRunner runner(LanguageCatalog::from_environment());
+    const GeneratorRunner runner(LanguageCatalog::from_environment(), GenerationLimits{},
+                                 run_plugin_process);
     for (int i = 3; i < argc; ++i) {
         std::string language = argv[i];
         const bool grpc = language.ends_with("+grpc");
         if (grpc) language.resize(language.size() - 5);
         const auto start = std::chrono::steady_clock::now();
-        Result<GeneratedFiles> files =
-            runner.generate({compiled->descriptor_set, {}}, language, grpc);
+        const GenerationJob job{app, {base}, language, grpc};
+        Result<GeneratedArchives> archives =
+            generate_archives(job, runner, PushLimits{}, std::chrono::minutes(5));
         const auto ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();
-        if (!files) return fail("generate " + std::string(argv[i]), files.error());
+        if (!archives) return fail("generate " + std::string(argv[i]), archives.error());
         const std::string stem = language + (grpc ? "-grpc" : "");
         for (ArchiveFormat format : {ArchiveFormat::Zip, ArchiveFormat::TarGz}) {
-            Result<std::string> archive = write_archive(*files, format);
-            if (!archive) return fail("archive " + stem, archive.error());
             const fs::path path = out / (stem + "." + std::string(archive_format_name(format)));
-            if (!write_file(path, *archive)) {
+            if (!write_file(path, *archives->of(format).bytes)) {
                 std::fprintf(stderr, "spoke-codegen-fixture: cannot write %s\n", path.c_str());
                 return 1;
             }
         }
-        std::printf("%s: %zu files in %.1f ms\n", argv[i], files->size(), ms);
+        std::printf("%s: %zu bytes (zip), %zu bytes (tar.gz) in %.1f ms\n", argv[i],
+                    archives->zip.bytes->size(), archives->tar_gz.bytes->size(), ms);
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-#include "registry/codegen/plugin_process.hpp"
+#include "services/codegen/plugin_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -223,7 +223,7 @@ std::string with_stderr(std::string message, const std::string& stderr_tail) {
 }  // namespace
 
 Result<std::string> run_plugin_process(const std::string& program, std::string_view input,
-                                       const PluginProcessLimits& limits) {
+                                       const PluginRunLimits& limits) {
     const Clock::time_point deadline = Clock::now() + limits.deadline;
     ChildPipes pipes;
     Result<pid_t> pid = spawn(program, pipes);

@@ -1,4 +1,4 @@
-#include "handlers/codegen_jobs.hpp"
+#include "services/codegen/codegen_jobs.hpp"
 
 #include <openssl/rand.h>
 

@@ -1,19 +1,21 @@
-#include "handlers/codegen_generation.hpp"
+#include "services/codegen/codegen_generation.hpp"
 
-#include <exception>
-
-#include "reactor/event_loop.hpp"
+#include "common/clock.hpp"
 #include "reactor/log.hpp"
+#include "registry/codegen/generation_targets.hpp"
 #include "registry/digest.hpp"
 #include "registry/proto_compiler.hpp"
 
 namespace spoke {
-namespace {
 
-Result<GeneratedArchives> generate_unguarded(const GenerationJob& job,
-                                             const GeneratorRunner& runner,
-                                             const PushLimits& limits,
-                                             std::chrono::milliseconds deadline) {
+ArchiveBlob make_archive_blob(std::string bytes) {
+    std::string sha256 = sha256_hex(bytes);
+    return ArchiveBlob{std::make_shared<const std::string>(std::move(bytes)), std::move(sha256)};
+}
+
+Result<GeneratedArchives> generate_archives(const GenerationJob& job, const GeneratorRunner& runner,
+                                            const PushLimits& limits,
+                                            std::chrono::milliseconds deadline) {
     const int64_t started = monotonic_ms();
     CompileRequest request{job.root->files, job.dependencies, false};
     Result<CompiledSchema> compiled = compile_schema(request, limits);
@@ -22,12 +24,10 @@ Result<GeneratedArchives> generate_unguarded(const GenerationJob& job,
         return Error::internal("stored version does not compile for code generation: " +
                                compiled.error().message);
     }
-    GenerationInput input;
-    input.descriptor_set = std::move(compiled->descriptor_set);
-    for (const ProtoFile& f : job.root->files) input.files_to_generate.push_back(f.path);
-    for (const VersionSnapshotPtr& dep : job.dependencies) {
-        for (const ProtoFile& f : dep->files) input.files_to_generate.push_back(f.path);
-    }
+    Result<std::vector<std::string>> targets =
+        generation_targets(job.root->files, job.dependencies, compiled->descriptor_set);
+    if (!targets) return std::move(targets).error();
+    GenerationInput input{std::move(compiled->descriptor_set), std::move(*targets)};
     Result<GeneratedFiles> files = runner.generate(input, job.language, job.include_grpc);
     const bool late = monotonic_ms() - started > deadline.count();
     if (late || (!files && files.error().code == ErrorCode::Unavailable)) {
@@ -51,26 +51,6 @@ Result<GeneratedArchives> generate_unguarded(const GenerationJob& job,
     if (!tar_gz) return std::move(tar_gz).error();
     return GeneratedArchives{make_archive_blob(std::move(*zip)),
                              make_archive_blob(std::move(*tar_gz))};
-}
-
-}  // namespace
-
-ArchiveBlob make_archive_blob(std::string bytes) {
-    std::string sha256 = sha256_hex(bytes);
-    return ArchiveBlob{std::make_shared<const std::string>(std::move(bytes)), std::move(sha256)};
-}
-
-Result<GeneratedArchives> generate_archives(const GenerationJob& job, const GeneratorRunner& runner,
-                                            const PushLimits& limits,
-                                            std::chrono::milliseconds deadline) {
-    // libprotobuf may throw (bad_alloc); nothing may cross the pool boundary.
-    try {
-        return generate_unguarded(job, runner, limits, deadline);
-    } catch (const std::exception& e) {
-        return Error::internal(std::string("code generation threw: ") + e.what());
-    } catch (...) {
-        return Error::internal("code generation threw");
-    }
 }
 
 }  // namespace spoke

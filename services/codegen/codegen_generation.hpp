@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "registry/codegen/archive_writer.hpp"
 #include "registry/codegen/generator_runner.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 
@@ -39,12 +39,14 @@ struct GenerationJob {
     bool include_grpc = false;
 };
 
-// The code of the version's files and of its dependencies' files (each under its own .proto
-// path; well-known types excluded). Compiles the files (as the descriptor route does, without
-// source info), generates and archives; blocking and CPU-heavy: a worker's job. Errors: those
-// of GeneratorRunner::generate; Unavailable when it all took longer than `deadline` (libprotoc's
-// generators cannot be interrupted, so that is checked when they return; plugins are killed at
-// the runner's own deadline); Internal when the stored version no longer compiles.
+// The code of the version's files and of the dependency files its imports reach (each under its
+// own .proto path; well-known types and dependency files nothing imports excluded: see
+// generation_targets). Compiles the files (as the descriptor route does, without source info),
+// generates and archives; blocking and CPU-heavy: a worker's job, run through run_guarded
+// (libprotobuf may throw). Errors: those of GeneratorRunner::generate; Unavailable when it all
+// took longer than `deadline` (libprotoc's generators cannot be interrupted, so that is checked
+// when they return; plugins are killed at the runner's own deadline); Internal when the stored
+// version no longer compiles.
 Result<GeneratedArchives> generate_archives(const GenerationJob& job, const GeneratorRunner& runner,
                                             const PushLimits& limits,
                                             std::chrono::milliseconds deadline);

@@ -2,7 +2,7 @@
 // the bounded queue, failures, and generate_archives itself. Slow generations come from a plugin
 // (a shell script standing for protoc-gen-go) that waits for a gate file the test creates.
 
-#include "handlers/codegen_service.hpp"
+#include "services/codegen/codegen_service.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,8 +14,6 @@
 #include <thread>
 
 #include "backends/filesystem/filesystem_backend.hpp"
-#include "handlers/loop_services.hpp"
-#include "handlers/response_cache.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/worker_pool.hpp"
 #include "tests/unit/backends/backend_test_support.hpp"
@@ -69,13 +67,16 @@ class CodegenServiceTest : public ::testing::Test {
             store
                 .put_version(make_test_draft("legacy", "1.0.0", {{"legacy/v1/old.proto", kProto2}}))
                 .ok());
+        // Stored without the push's checks: a version that no longer compiles.
+        ASSERT_TRUE(store.create_module("broken", "").ok());
+        ASSERT_TRUE(store
+                        .put_version(make_test_draft("broken", "1.0.0",
+                                                     {{"broken/v1/b.proto", "not a proto file"}}))
+                        .ok());
         loop = std::make_unique<EventLoop>(0);
         pool = std::make_unique<WorkerPool>(2, 8u << 20);
         storage = backend->attach(*loop, *pool);
-        cache = std::make_unique<ResponseCache>(0);
         codegen = std::make_unique<CodegenService>(LanguageCatalog::discover(bin), *pool, settings);
-        services = std::make_unique<LoopServices>(
-            LoopServices{*loop, *pool, *storage, *cache, handler_settings, *codegen});
         thread = std::thread([this] { loop->run(); });
     }
 
@@ -86,7 +87,6 @@ class CodegenServiceTest : public ::testing::Test {
         thread.join();
         codegen->stop();
         pool.reset();
-        services.reset();
         storage.reset();
         loop.reset();
         codegen.reset();
@@ -119,7 +119,7 @@ class CodegenServiceTest : public ::testing::Test {
         std::vector<std::promise<Result<ArtifactStatus>>> promises(requests.size());
         loop->post([&] {
             for (size_t i = 0; i < requests.size(); ++i) {
-                codegen->obtain(*services, std::move(requests[i]),
+                codegen->obtain(CodegenLoop{*loop, *storage}, std::move(requests[i]),
                                 [&promises, i, this](Result<ArtifactStatus> s) {
                                     EXPECT_TRUE(loop->is_inside());
                                     promises[i].set_value(std::move(s));
@@ -156,14 +156,11 @@ class CodegenServiceTest : public ::testing::Test {
 
     TempDir dir;
     std::string bin, gate;
-    HandlerSettings handler_settings;
     std::unique_ptr<StorageBackend> backend;
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<WorkerPool> pool;
     std::unique_ptr<Storage> storage;
-    std::unique_ptr<ResponseCache> cache;
     std::unique_ptr<CodegenService> codegen;
-    std::unique_ptr<LoopServices> services;
     std::thread thread;
 };
 
@@ -266,6 +263,48 @@ TEST_F(CodegenServiceTest, TheDeadlineStopsAHangingPluginWithoutNamingIt) {
     EXPECT_EQ(late.error().code, ErrorCode::Unavailable);
     EXPECT_NE(late.error().message.find("deadline"), std::string::npos) << late.error().message;
     EXPECT_EQ(late.error().message.find(bin), std::string::npos) << late.error().message;
+}
+
+TEST_F(CodegenServiceTest, AFailureOfOursIsAGenerationFailureNotAnInternalError) {
+    start();
+    auto failed = obtain(request("broken", "ruby"));
+    ASSERT_FALSE(failed.ok());
+    // 422 to the client, as the contract has it for a generation that failed; never a 500, and
+    // the cause (a compile error naming library state) stays in the log.
+    EXPECT_EQ(failed.error().code, ErrorCode::InvalidProto);
+    EXPECT_EQ(failed.error().message.rfind("generation failed: ruby", 0), 0u)
+        << failed.error().message;
+    EXPECT_EQ(failed.error().message.find("does not compile"), std::string::npos);
+    auto admitted = obtain(request("broken", "ruby", false));
+    ASSERT_TRUE(admitted.ok());
+    wait_for_depth(0);
+    const auto view = admitted->progress->view(0);
+    EXPECT_EQ(view.stage, GenerationProgress::Stage::Failed);
+    EXPECT_EQ(view.error, failed.error().message);
+    EXPECT_EQ(count("ruby", CodegenOutcome::Failed), 2u);
+}
+
+TEST(GenerateArchives, CoverOnlyTheDependencyFilesTheVersionImports) {
+    auto snapshot = [](VersionDraft d) {
+        return std::make_shared<const VersionSnapshot>(VersionSnapshot{d.record, d.files});
+    };
+    // The dependency has two files; the version imports one of them.
+    GenerationJob job;
+    job.root = snapshot(
+        make_test_draft("app", "1.0.0", {{"acme/shop/v1/order.proto", kOrder}}, {"base@1.0.0"}));
+    job.dependencies.push_back(snapshot(make_test_draft(
+        "base", "1.0.0",
+        {{"acme/base/v1/money.proto", kMoney},
+         {"acme/base/v1/rate.proto",
+          "syntax = \"proto3\";\npackage acme.base.v1;\nmessage Rate { double r = 1; }\n"}})));
+    job.language = "python";
+    const GeneratorRunner runner(LanguageCatalog::discover(""));
+    auto archives = generate_archives(job, runner, PushLimits{}, 60s);
+    ASSERT_TRUE(archives.ok()) << archives.error().message;
+    const std::string& zip = *archives->zip.bytes;
+    EXPECT_NE(zip.find("acme/shop/v1/order_pb2.py"), std::string::npos);
+    EXPECT_NE(zip.find("acme/base/v1/money_pb2.py"), std::string::npos);
+    EXPECT_EQ(zip.find("acme/base/v1/rate_pb2"), std::string::npos);
 }
 
 TEST(GenerateArchives, CoverTheVersionAndItsDependencies) {

@@ -1,17 +1,19 @@
-#include "handlers/codegen_service.hpp"
+#include "services/codegen/codegen_service.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <iterator>
 
 #include "backends/storage.hpp"
-#include "handlers/artifact_key.hpp"
-#include "handlers/loop_services.hpp"
+#include "common/clock.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/guarded_work.hpp"
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "registry/codegen/inprocess_generators.hpp"
 #include "registry/digest.hpp"
+#include "services/codegen/artifact_key.hpp"
+#include "services/codegen/plugin_process.hpp"
 
 namespace spoke {
 namespace {
@@ -36,12 +38,30 @@ std::string public_message(const Error& e) {
     return e.message;
 }
 
-void to_blob(LoopServices& services, std::string bytes, Callback<void(ArchiveBlob)> done) {
+void to_blob(WorkerPool& pool, EventLoop& loop, std::string bytes,
+             Callback<void(Result<ArchiveBlob>)> done) {
     if (bytes.size() <= kHashOnLoopBytes) return done(make_archive_blob(std::move(bytes)));
-    services.pool.run<ArchiveBlob>(
-        services.loop,
-        [bytes = std::move(bytes)]() mutable { return make_archive_blob(std::move(bytes)); },
+    run_guarded<ArchiveBlob>(
+        pool, loop, "archive hashing",
+        [bytes = std::move(bytes)]() mutable -> Result<ArchiveBlob> {
+            return make_archive_blob(std::move(bytes));
+        },
         std::move(done));
+}
+
+// A generation that failed for a reason of ours (a stored version that no longer compiles, a
+// generator that crashed, a library exception) is still a failed generation to the client: 422
+// as the contract says, with a message naming no path or library state; the cause goes to the
+// log.
+Error generation_failure(const LanguageInfo& language, Error e) {
+    if (e.code != ErrorCode::Internal) return e;
+    Log::write(
+        LogLevel::Error, "code generation failed",
+        {{"language", std::string_view(language.id)}, {"error", std::string_view(e.message)}});
+    return Error{
+        ErrorCode::InvalidProto,
+        "generation failed: " + language.id + ": the code generator failed for this version",
+        {}};
 }
 
 }  // namespace
@@ -63,7 +83,8 @@ std::string_view codegen_outcome_name(CodegenOutcome outcome) {
 }
 
 CodegenService::CodegenService(LanguageCatalog catalog, WorkerPool& pool, CodegenSettings settings)
-    : runner_(std::move(catalog), GenerationLimits{settings.timeout, 256u << 20}),
+    : runner_(std::move(catalog), GenerationLimits{settings.timeout, 256u << 20},
+              run_plugin_process),
       pool_(pool),
       settings_(std::move(settings)),
       max_running_(std::max(1u, (pool.size() + 1) / 2)),
@@ -98,46 +119,45 @@ std::string CodegenService::key_of(const ArtifactRequest& request) const {
     return generation_key(inputs);
 }
 
-void CodegenService::obtain(LoopServices& services, ArtifactRequest request,
+void CodegenService::obtain(CodegenLoop at, ArtifactRequest request,
                             Callback<void(Result<ArtifactStatus>)> done) {
     auto pending = std::make_unique<Pending>();
     pending->key = key_of(request);
     pending->request = std::move(request);
     pending->started_ms = monotonic_ms();
     pending->done = std::move(done);
-    lookup(services, std::move(pending), true);
+    lookup(at, std::move(pending), true);
 }
 
-void CodegenService::lookup(LoopServices& services, std::unique_ptr<Pending> pending,
-                            bool may_retry) {
+void CodegenService::lookup(CodegenLoop at, std::unique_ptr<Pending> pending, bool may_retry) {
     std::string key = artifact_key(pending->key, pending->request.format);
-    services.storage.get_artifact(
-        std::move(key), [this, &services, pending = std::move(pending),
-                         may_retry](Result<std::optional<std::string>> got) mutable {
-            if (!got) return pending->done(std::move(got).error());
-            if (!*got) return admit(services, std::move(pending), may_retry);
-            add(*pending->request.language, CodegenOutcome::CacheHit);
-            to_blob(services, std::move(**got),
-                    [pending = std::move(pending)](ArchiveBlob blob) mutable {
-                        ArtifactStatus status;
-                        status.cache_hit = true;
-                        status.progress = GenerationProgress::finished(
-                            monotonic_ms() - pending->started_ms, blob.sha256);
-                        status.archive = std::move(blob);
-                        pending->done(std::move(status));
-                    });
-        });
+    at.storage.get_artifact(std::move(key), [this, at, pending = std::move(pending), may_retry](
+                                                Result<std::optional<std::string>> got) mutable {
+        if (!got) return pending->done(std::move(got).error());
+        if (!*got) return admit(at, std::move(pending), may_retry);
+        add(*pending->request.language, CodegenOutcome::CacheHit);
+        to_blob(pool_, at.loop, std::move(**got),
+                [pending = std::move(pending)](Result<ArchiveBlob> hashed) mutable {
+                    if (!hashed) return pending->done(std::move(hashed).error());
+                    ArchiveBlob blob = std::move(*hashed);
+                    ArtifactStatus status;
+                    status.cache_hit = true;
+                    status.progress = GenerationProgress::finished(
+                        monotonic_ms() - pending->started_ms, blob.sha256);
+                    status.archive = std::move(blob);
+                    pending->done(std::move(status));
+                });
+    });
 }
 
-void CodegenService::admit(LoopServices& services, std::unique_ptr<Pending> pending,
-                           bool may_retry) {
+void CodegenService::admit(CodegenLoop at, std::unique_ptr<Pending> pending, bool may_retry) {
     const LanguageInfo& language = *pending->request.language;
     const ArchiveFormat format = pending->request.format;
     const bool wait = pending->request.wait;
     // A waiter hears of the generation on its own loop; it owns the request's completion.
     auto waiter = [&](std::shared_ptr<const GenerationProgress> progress) {
-        return Waiter{&services.loop, [format, progress, done = std::move(pending->done)](
-                                          Result<GeneratedArchives> archives) mutable {
+        return Waiter{&at.loop, [format, progress, done = std::move(pending->done)](
+                                    Result<GeneratedArchives> archives) mutable {
                           if (!archives) return done(std::move(archives).error());
                           done(ArtifactStatus{false, std::move(progress), archives->of(format)});
                       }};
@@ -154,7 +174,7 @@ void CodegenService::admit(LoopServices& services, std::unique_ptr<Pending> pend
     }
     if (may_retry && recent_.contains(pending->key)) {
         lock.unlock();
-        return lookup(services, std::move(pending), false);
+        return lookup(at, std::move(pending), false);
     }
     if (flights_.size() >= settings_.queue_capacity) {
         lock.unlock();
@@ -168,49 +188,55 @@ void CodegenService::admit(LoopServices& services, std::unique_ptr<Pending> pend
     flight.progress = progress;
     if (wait) flight.waiters.push_back(waiter(progress));
     lock.unlock();
-    start_flight(services, pending->key, std::move(pending->request), progress);
+    start_flight(at, pending->key, std::move(pending->request), progress);
     if (!wait) pending->done(ArtifactStatus{false, std::move(progress), std::nullopt});
 }
 
-void CodegenService::start_flight(LoopServices& services, std::string key, ArtifactRequest request,
+void CodegenService::start_flight(CodegenLoop at, std::string key, ArtifactRequest request,
                                   std::shared_ptr<GenerationProgress> progress) {
     GenerationJob job{request.root, {}, request.language->id, request.include_grpc};
     if (request.dependencies.empty()) {
-        return generate(services, std::move(key), std::move(job), std::move(progress));
+        return generate(at, std::move(key), std::move(job), std::move(progress));
     }
     std::vector<VersionRef> refs;
     refs.reserve(request.dependencies.size());
     for (const VersionRecord& d : request.dependencies) refs.push_back({d.module_name, d.version});
-    services.storage.load_versions(
-        std::move(refs), [this, &services, key = std::move(key), job = std::move(job),
-                          progress = std::move(progress), language = request.language](
-                             Result<std::vector<VersionSnapshotPtr>> loaded) mutable {
+    at.storage.load_versions(
+        std::move(refs),
+        [this, at, key = std::move(key), job = std::move(job), progress = std::move(progress),
+         language = request.language](Result<std::vector<VersionSnapshotPtr>> loaded) mutable {
             if (!loaded) return finish_flight(key, language, std::move(loaded).error());
             job.dependencies = std::move(*loaded);
-            generate(services, std::move(key), std::move(job), std::move(progress));
+            generate(at, std::move(key), std::move(job), std::move(progress));
         });
 }
 
-void CodegenService::generate(LoopServices& services, std::string key, GenerationJob job,
+void CodegenService::generate(CodegenLoop at, std::string key, GenerationJob job,
                               std::shared_ptr<GenerationProgress> progress) {
-    schedule([this, &services, key = std::move(key), job = std::move(job),
-              progress = std::move(progress)]() mutable {
-        progress->set_running();
-        Result<GeneratedArchives> result =
-            generate_archives(job, runner_, settings_.limits, settings_.timeout);
-        const LanguageInfo* language = catalog().find(job.language);
-        services.loop.post([this, &services, key = std::move(key), language,
-                            result = std::move(result)]() mutable {
-            if (!result) return finish_flight(key, language, std::move(result).error());
-            store(services, std::move(key), language, std::move(*result));
-        });
+    const LanguageInfo* language = catalog().find(job.language);
+    schedule([this, at, key = std::move(key), job = std::move(job), progress = std::move(progress),
+              language]() mutable {
+        run_guarded<GeneratedArchives>(
+            pool_, at.loop, "code generation",
+            [this, job = std::move(job), progress = std::move(progress),
+             slot = RunningSlot(this)]() -> Result<GeneratedArchives> {
+                progress->set_running();
+                return generate_archives(job, runner_, settings_.limits, settings_.timeout);
+            },
+            [this, at, key = std::move(key), language](Result<GeneratedArchives> result) mutable {
+                if (!result) {
+                    return finish_flight(key, language,
+                                         generation_failure(*language, std::move(result).error()));
+                }
+                store(at, std::move(key), language, std::move(*result));
+            });
     });
 }
 
-void CodegenService::store(LoopServices& services, std::string key, const LanguageInfo* language,
+void CodegenService::store(CodegenLoop at, std::string key, const LanguageInfo* language,
                            GeneratedArchives archives) {
     // tar.gz first and zip last: a stored zip (what compile looks for) means both are there.
-    Storage& storage = services.storage;
+    Storage& storage = at.storage;
     std::string tar_gz_key = artifact_key(key, ArchiveFormat::TarGz);
     std::string tar_gz_bytes = *archives.tar_gz.bytes;  // copied before `archives` moves
     storage.put_artifact(std::move(tar_gz_key), std::move(tar_gz_bytes),
@@ -276,19 +302,16 @@ void CodegenService::finish_flight(const std::string& key, const LanguageInfo* l
     }
 }
 
-void CodegenService::schedule(Task job) {
+void CodegenService::schedule(Task start) {
     std::unique_lock lock(mutex_);
     if (stopped_) return;
     if (running_ >= max_running_) {
-        waiting_.push_back(std::move(job));
+        waiting_.push_back(std::move(start));
         return;
     }
     ++running_;
     lock.unlock();
-    pool_.submit([this, job = std::move(job)]() mutable {
-        job();
-        job_ended();
-    });
+    start();
 }
 
 void CodegenService::job_ended() {
@@ -297,13 +320,11 @@ void CodegenService::job_ended() {
         --running_;
         return;
     }
+    // The place passes to the next generation: running_ stays.
     Task next = std::move(waiting_.front());
     waiting_.pop_front();
     lock.unlock();
-    pool_.submit([this, next = std::move(next)]() mutable {
-        next();
-        job_ended();
-    });
+    next();
 }
 
 void CodegenService::stop() {

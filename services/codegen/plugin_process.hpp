@@ -1,19 +1,14 @@
 #pragma once
-// run_plugin_process: one run of an external generator binary, bytes in on stdin, bytes out.
+// run_plugin_process: one run of an external generator binary as a child process, bytes in on
+// stdin, bytes out; the PluginRunner this process gives the registry's GeneratorRunner.
 
-#include <chrono>
 #include <string>
 #include <string_view>
 
 #include "common/result.hpp"
+#include "registry/codegen/plugin_runner.hpp"
 
 namespace spoke {
-
-// Bounds on one plugin run.
-struct PluginProcessLimits {
-    std::chrono::milliseconds deadline{std::chrono::seconds(60)};
-    size_t max_output_bytes = 256u << 20;  // of stdout
-};
 
 // Starts `program` (no arguments, this process's environment, default signal dispositions, in a
 // process group of its own), writes `input` to its stdin while reading its stdout and stderr,
@@ -23,6 +18,6 @@ struct PluginProcessLimits {
 // stdout exceeds max_output_bytes; Internal when it exits with a non-zero status or a signal
 // (the message ends with the tail of its stderr).
 Result<std::string> run_plugin_process(const std::string& program, std::string_view input,
-                                       const PluginProcessLimits& limits);
+                                       const PluginRunLimits& limits);
 
 }  // namespace spoke

@@ -1,15 +1,14 @@
-// The pieces of the code generation routes that need no loop: artifact keys, job progress, the
-// compile job table and the compile body decoder.
+// The pieces of code generation that need no loop: artifact keys, job progress and the compile
+// job table.
 
-#include "handlers/codegen_jobs.hpp"
+#include "services/codegen/codegen_jobs.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "backends/storage.hpp"
-#include "handlers/artifact_key.hpp"
-#include "handlers/codegen_json.hpp"
+#include "services/codegen/artifact_key.hpp"
 
 namespace spoke {
 namespace {
@@ -133,58 +132,6 @@ TEST(CompileJobTable, JobsExpireAndTheOldestGoWhenFull) {
     EXPECT_TRUE(table.find(c, 1800));
     EXPECT_TRUE(table.find(d, 1800));
     EXPECT_TRUE(table.find(e, 1800));
-}
-
-TEST(CompileJobTable, ProgressSeenThroughTheTableIsLive) {
-    CompileJobTable table(10, 60000);
-    auto progress = std::make_shared<GenerationProgress>(0);
-    CompileJob job{"m", "1.0.0", "latest", {{"cpp", false, progress}}};
-    const std::string id = table.add(job, 0);
-    EXPECT_EQ(table.find(id, 1)->results[0].progress->view(1).stage,
-              GenerationProgress::Stage::Queued);
-    progress->set_completed(10, "sha");
-    JsonPtr body = compile_job_to_json(id, *table.find(id, 20), 20);
-    EXPECT_EQ(dump_json(body.get()),
-              "{\"job_id\":\"" + id +
-                  "\",\"results\":[{\"language\":\"cpp\",\"status\":\"completed\","
-                  "\"cache_hit\":false,\"duration_ms\":10,\"artifact_sha256\":\"sha\"}]}");
-}
-
-Result<CompileRequestBody> decode(const std::string& text) {
-    auto json = parse_json_object(text);
-    EXPECT_TRUE(json.ok()) << text;
-    return decode_compile_request(json->get());
-}
-
-TEST(CompileRequestBody, Decodes) {
-    auto ok = decode(R"({"languages": ["cpp", "go"], "include_grpc": true, "other": 1})");
-    ASSERT_TRUE(ok.ok()) << ok.error().message;
-    EXPECT_EQ(ok->languages, (std::vector<std::string>{"cpp", "go"}));
-    EXPECT_TRUE(ok->include_grpc);
-    auto plain = decode(R"({"languages": ["java"], "include_grpc": null})");
-    ASSERT_TRUE(plain.ok());
-    EXPECT_FALSE(plain->include_grpc);
-    for (const char* bad :
-         {R"({})", R"({"languages": null})", R"({"languages": []})", R"({"languages": "cpp"})",
-          R"({"languages": [1]})", R"({"languages": ["cpp", "cpp"]})",
-          R"({"languages": ["cpp"], "include_grpc": 1})"}) {
-        auto r = decode(bad);
-        ASSERT_FALSE(r.ok()) << bad;
-        EXPECT_EQ(r.error().code, ErrorCode::BadRequest) << bad;
-    }
-    EXPECT_NE(decode(R"({"languages": ["a", 2]})").error().message.find("languages[1]"),
-              std::string::npos);
-}
-
-TEST(LanguagesJson, ListsTheCatalog) {
-    const LanguageCatalog catalog = LanguageCatalog::discover("");
-    JsonPtr list = languages_to_json(catalog);
-    ASSERT_EQ(json_array_size(list.get()), catalog.languages().size());
-    const json_t* cpp = json_array_get(list.get(), 0);
-    EXPECT_STREQ(json_string_value(json_object_get(cpp, "id")), "cpp");
-    EXPECT_TRUE(json_is_false(json_object_get(cpp, "supports_grpc")));
-    EXPECT_EQ(json_array_size(json_object_get(cpp, "file_extensions")), 2u);
-    EXPECT_EQ(json_object_size(cpp), 5u);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "handlers/artifact_key.hpp"
+#include "services/codegen/artifact_key.hpp"
 
 #include <algorithm>
 

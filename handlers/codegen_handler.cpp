@@ -8,9 +8,9 @@
 #include "handlers/codegen_service.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
-#include "handlers/schema_loader.hpp"
 #include "reactor/event_loop.hpp"
 #include "registry/semver.hpp"
+#include "services/dependency_refs.hpp"
 
 namespace spoke {
 namespace {

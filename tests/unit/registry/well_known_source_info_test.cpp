@@ -33,7 +33,9 @@ pb::FileDescriptorSet compile_set(const CompileRequest& request) {
     testing::run_on_big_stack([&] { out = compile_schema(request, {}); });
     EXPECT_TRUE(out.ok()) << out.error().message;
     pb::FileDescriptorSet set;
-    if (out.ok()) EXPECT_TRUE(set.ParseFromString(out->descriptor_set));
+    if (out.ok()) {
+        EXPECT_TRUE(set.ParseFromString(out->descriptor_set));
+    }
     return set;
 }
 

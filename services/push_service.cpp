@@ -190,11 +190,14 @@ void PushService::compile(RunPtr run) const {
 // Lint findings never block a push (a lint failure is logged).
 void PushService::lint(RunPtr run) const {
     auto with_source = std::make_shared<const std::string>(std::move(run->compiled.descriptor_set));
+    std::vector<std::string> own = run->own_paths();
+    std::vector<ProtoDiagnostic> compiler = std::move(run->compiled.warnings);
     LifetimeGuard wanted = run->wanted;
+    // Everything the work needs is taken from `run` above: the completion below owns it.
     run_admitted<LintedSchema>(
         env_.pool, env_.loop, env_.admissions.lint, std::move(wanted), "lint",
-        [with_source, own = run->own_paths(),
-         compiler = std::move(run->compiled.warnings)]() -> Result<LintedSchema> {
+        [with_source, own = std::move(own),
+         compiler = std::move(compiler)]() -> Result<LintedSchema> {
             auto lint = lint_schema(*with_source, own);
             if (!lint) {
                 Log::write(LogLevel::Error, "lint failed", {{"error", lint.error().message}});

@@ -30,7 +30,7 @@ RouteHandler bind(Handler handler,
 
 void register_api_routes(Router& router, LoopServices& services, Services& app) {
     using M = HttpMethod;
-    const ModuleHandler modules(services);
+    const ModuleHandler modules(app);
     router.add(M::Post, "/modules", bind(modules, &ModuleHandler::create));
     router.add(M::Get, "/modules", bind(modules, &ModuleHandler::list));
     router.add(M::Get, "/modules/{name}", bind(modules, &ModuleHandler::get));
@@ -40,7 +40,7 @@ void register_api_routes(Router& router, LoopServices& services, Services& app) 
     router.add(M::Get, "/modules/{name}/versions", bind(versions, &VersionHandler::list));
     router.add(M::Get, "/modules/{name}/versions/{version}", bind(versions, &VersionHandler::get));
 
-    const FileHandler files(services);
+    const FileHandler files(services, app);
     router.add(M::Get, "/modules/{name}/versions/{version}/files/{path...}",
                bind(files, &FileHandler::get));
 

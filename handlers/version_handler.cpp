@@ -3,7 +3,6 @@
 #include <memory>
 #include <variant>
 
-#include "backends/storage.hpp"
 #include "handlers/cache_keys.hpp"
 #include "handlers/compat_json.hpp"
 #include "handlers/error_response.hpp"
@@ -95,13 +94,12 @@ void VersionHandler::push(HttpExchange& ex, const RouteParams& params) const {
 void VersionHandler::list(HttpExchange& ex, const RouteParams& params) const {
     const std::string& name = params.get("name");
     if (reply_if_impossible_name(ex, name, std::nullopt)) return;
-    services_.storage.list_versions(
-        name, [handle = ex.handle()](Result<std::vector<VersionRecord>> versions) {
-            HttpExchange* ex = handle.get();
-            if (ex == nullptr) return;
-            if (!versions) return reply_error(*ex, versions.error());
-            reply_json(*ex, 200, summaries_to_json(*versions).get());
-        });
+    app_.reader.list(name, [handle = ex.handle()](Result<std::vector<VersionRecord>> versions) {
+        HttpExchange* ex = handle.get();
+        if (ex == nullptr) return;
+        if (!versions) return reply_error(*ex, versions.error());
+        reply_json(*ex, 200, summaries_to_json(*versions).get());
+    });
 }
 
 void VersionHandler::get(HttpExchange& ex, const RouteParams& params) const {
@@ -116,30 +114,29 @@ void VersionHandler::get(HttpExchange& ex, const RouteParams& params) const {
     }
     if (reply_if_impossible_name(ex, module, version)) return;
     LoopServices& services = services_;
-    services.storage.get_version(
-        module, version,
-        [&services, handle = ex.handle(),
-         requested = concrete ? version_cache_key(module, version)
-                              : std::string()](Result<VersionSnapshotPtr> snapshot) mutable {
-            if (!snapshot) {
-                if (HttpExchange* ex = handle.get()) reply_error(*ex, snapshot.error());
-                return;
-            }
-            VersionSnapshotPtr snap = std::move(*snapshot);
-            if (content_bytes(snap->record) <= kRenderOnLoopMaxBytes) {
-                CachedResponsePtr rendered = render_version(*snap);
-                return publish_version(services.cache, handle, std::move(requested), *snap,
-                                       std::move(rendered));
-            }
-            run_guarded<CachedResponsePtr>(
-                services.pool, services.loop, "render version",
-                [snap]() -> Result<CachedResponsePtr> { return render_version(*snap); },
-                [&services, handle, requested = std::move(requested),
-                 snap](Result<CachedResponsePtr> rendered) mutable {
-                    publish_version(services.cache, handle, std::move(requested), *snap,
-                                    std::move(rendered));
-                });
-        });
+    app_.reader.get(module, version,
+                    [&services, handle = ex.handle(),
+                     requested = concrete ? version_cache_key(module, version) : std::string()](
+                        Result<VersionSnapshotPtr> snapshot) mutable {
+                        if (!snapshot) {
+                            if (HttpExchange* ex = handle.get()) reply_error(*ex, snapshot.error());
+                            return;
+                        }
+                        VersionSnapshotPtr snap = std::move(*snapshot);
+                        if (content_bytes(snap->record) <= kRenderOnLoopMaxBytes) {
+                            CachedResponsePtr rendered = render_version(*snap);
+                            return publish_version(services.cache, handle, std::move(requested),
+                                                   *snap, std::move(rendered));
+                        }
+                        run_guarded<CachedResponsePtr>(
+                            services.pool, services.loop, "render version",
+                            [snap]() -> Result<CachedResponsePtr> { return render_version(*snap); },
+                            [&services, handle, requested = std::move(requested),
+                             snap](Result<CachedResponsePtr> rendered) mutable {
+                                publish_version(services.cache, handle, std::move(requested), *snap,
+                                                std::move(rendered));
+                            });
+                    });
 }
 
 }  // namespace spoke

@@ -5,6 +5,7 @@
 
 #include "services/compatibility_service.hpp"
 #include "services/descriptor_service.hpp"
+#include "services/module_service.hpp"
 #include "services/push_service.hpp"
 #include "services/service_env.hpp"
 #include "services/validate_service.hpp"
@@ -15,6 +16,7 @@ namespace spoke {
 struct Services {
     explicit Services(const ServiceEnv& environment)
         : env(environment),
+          modules(env),
           reader(env),
           descriptors(env, reader),
           compatibility(env, descriptors),
@@ -24,6 +26,7 @@ struct Services {
     Services& operator=(const Services&) = delete;
 
     const ServiceEnv env;  // first: every service below refers to it
+    ModuleService modules;
     VersionReader reader;
     DescriptorService descriptors;
     CompatibilityService compatibility;

@@ -26,6 +26,15 @@ VersionRecord without_files(const VersionRecord& r) {
 
 }  // namespace
 
+void VersionReader::list(std::string module, Completion<std::vector<VersionRecord>> done) const {
+    env_.storage.list_versions(std::move(module), std::move(done));
+}
+
+void VersionReader::get(std::string module, std::string version,
+                        Completion<VersionSnapshotPtr> done) const {
+    env_.storage.get_version(std::move(module), std::move(version), std::move(done));
+}
+
 void VersionReader::closure_contents(std::vector<VersionRef> roots,
                                      Completion<ClosureContents> done) const {
     if (roots.empty()) {

@@ -50,6 +50,11 @@ class VersionReader {
   public:
     explicit VersionReader(const ServiceEnv& env) : env_(env) {}
 
+    // A module's versions, newest first (NotFound for a missing module).
+    void list(std::string module, Completion<std::vector<VersionRecord>> done) const;
+    // One version with its files (any spelling, "latest").
+    void get(std::string module, std::string version, Completion<VersionSnapshotPtr> done) const;
+
     // The closure of `roots` with contents. Empty roots complete empty.
     void closure_contents(std::vector<VersionRef> roots, Completion<ClosureContents> done) const;
     // A stored version (any spelling, "latest") and its dependency closure with contents: what a

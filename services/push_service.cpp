@@ -74,6 +74,13 @@ std::string_view push_stage_name(PushStage stage) {
 }
 
 void PushService::push(PushInput input, Completion<PushOutcome> done) const {
+    if (!input.wanted.alive()) {
+        // Nobody waits: nothing to do, but the completion still never runs inside the call.
+        env_.loop.defer([done = std::move(done)]() mutable {
+            done(Error::unavailable("the push was abandoned"));
+        });
+        return;
+    }
     auto run = std::make_unique<Run>();
     run->module = input.push.module;
     run->version = input.push.version;

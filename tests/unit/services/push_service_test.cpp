@@ -152,6 +152,14 @@ TEST_F(PushServiceTest, AnAbandonedPushStopsAtItsNextStageAndLogsWhereItWas) {
     EXPECT_EQ(admissions.compile.in_flight(), 0u);
 }
 
+TEST_F(PushServiceTest, APushNobodyWaitsForDoesNothingAndStillCompletesLater) {
+    LifetimeGuard gone;  // guards nothing: the request is already answered
+    auto r = push(input("1.0.0", kV1, gone));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+    EXPECT_TRUE(versions().empty());
+}
+
 TEST(PushStageName, NamesEveryStage) {
     EXPECT_EQ(push_stage_name(PushStage::CheckModule), "check_module");
     EXPECT_EQ(push_stage_name(PushStage::FindPrevious), "find_previous");

@@ -28,33 +28,33 @@ RouteHandler bind(Handler handler,
 
 }  // namespace
 
-void register_api_routes(Router& router, LoopServices& services) {
+void register_api_routes(Router& router, LoopServices& services, Services& app) {
     using M = HttpMethod;
-    const ModuleHandler modules(services);
+    const ModuleHandler modules(app);
     router.add(M::Post, "/modules", bind(modules, &ModuleHandler::create));
     router.add(M::Get, "/modules", bind(modules, &ModuleHandler::list));
     router.add(M::Get, "/modules/{name}", bind(modules, &ModuleHandler::get));
 
-    const VersionHandler versions(services);
+    const VersionHandler versions(services, app);
     router.add(M::Post, "/modules/{name}/versions", bind(versions, &VersionHandler::push));
     router.add(M::Get, "/modules/{name}/versions", bind(versions, &VersionHandler::list));
     router.add(M::Get, "/modules/{name}/versions/{version}", bind(versions, &VersionHandler::get));
 
-    const FileHandler files(services);
+    const FileHandler files(services, app);
     router.add(M::Get, "/modules/{name}/versions/{version}/files/{path...}",
                bind(files, &FileHandler::get));
 
-    const DependencyHandler deps(services);
+    const DependencyHandler deps(app);
     router.add(M::Get, "/modules/{name}/versions/{version}/dependencies",
                bind(deps, &DependencyHandler::dependencies));
     router.add(M::Get, "/modules/{name}/versions/{version}/dependents",
                bind(deps, &DependencyHandler::dependents));
 
-    const DescriptorHandler descriptors(services);
+    const DescriptorHandler descriptors(app);
     router.add(M::Get, "/modules/{name}/versions/{version}/descriptor",
                bind(descriptors, &DescriptorHandler::get));
 
-    const CompatibilityHandler compat(services);
+    const CompatibilityHandler compat(app);
     router.add(M::Get, "/modules/{name}/config", bind(compat, &CompatibilityHandler::get_config));
     router.add(M::Put, "/modules/{name}/config", bind(compat, &CompatibilityHandler::put_config));
     router.add(M::Post, "/modules/{name}/compatibility",
@@ -76,7 +76,7 @@ void register_api_routes(Router& router, LoopServices& services) {
     router.add(M::Get, "/api/v1/modules/{name}/versions/{version}/download/{language}",
                bind(codegen, &CodegenHandler::download));
 
-    const ValidateHandler validate(services);
+    const ValidateHandler validate(app);
     router.add(M::Post, "/validate", bind(validate, &ValidateHandler::validate));
 
 #ifdef SPOKE_TEST_HOOKS

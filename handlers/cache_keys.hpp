@@ -1,5 +1,6 @@
 #pragma once
-// Keys of the ResponseCache, one shape per kind of cached response. Parts are joined with NUL,
+// Keys of the ResponseCache, one shape per kind of cached response (descriptor sets are cached
+// by services/descriptor_cache.hpp). Parts are joined with NUL,
 // which no module name, version or decoded path can contain.
 
 #include <string>
@@ -24,15 +25,6 @@ inline std::string file_cache_key(std::string_view module, std::string_view vers
     key.reserve(8 + module.size() + version.size() + path.size());
     key.append("f", 1).append(1, tag).append(1, '\0').append(module).append(1, '\0');
     key.append(version).append(1, '\0').append(path);
-    return key;
-}
-
-inline std::string descriptor_cache_key(std::string_view module, std::string_view version,
-                                        bool source_info) {
-    std::string key;
-    key.reserve(6 + module.size() + version.size());
-    key.append("d", 1).append(1, source_info ? 's' : '-').append(1, '\0').append(module);
-    key.append(1, '\0').append(version);
     return key;
 }
 

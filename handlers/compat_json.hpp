@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "handlers/compat_check.hpp"
+#include "common/result.hpp"
 #include "handlers/json_codec.hpp"
 #include "registry/compat/compatibility.hpp"
 #include "registry/compat/schema_diff.hpp"
-#include "common/result.hpp"
+#include "services/compat_check.hpp"
 
 namespace spoke {
 

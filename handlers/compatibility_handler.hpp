@@ -3,14 +3,14 @@
 // between versions (POST /modules/{name}/compatibility, GET .../{version}/compatibility) and the
 // change list between two versions (POST /api/v1/modules/{name}/diff).
 
-#include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class CompatibilityHandler {
   public:
-    explicit CompatibilityHandler(LoopServices& services) : services_(services) {}
+    explicit CompatibilityHandler(Services& app) : app_(app) {}
 
     void get_config(HttpExchange& ex, const RouteParams& params) const;
     void put_config(HttpExchange& ex, const RouteParams& params) const;
@@ -21,7 +21,7 @@ class CompatibilityHandler {
     void diff(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

@@ -1,14 +1,14 @@
 #pragma once
 // DependencyHandler: GET .../{version}/dependencies and GET .../{version}/dependents.
 
-#include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class DependencyHandler {
   public:
-    explicit DependencyHandler(LoopServices& services) : services_(services) {}
+    explicit DependencyHandler(Services& app) : app_(app) {}
 
     // Direct dependencies, or with ?transitive=true the whole closure, dependency-first.
     void dependencies(HttpExchange& ex, const RouteParams& params) const;
@@ -16,7 +16,7 @@ class DependencyHandler {
     void dependents(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

@@ -1,20 +1,20 @@
 #pragma once
 // DescriptorHandler: GET .../{version}/descriptor, a binary FileDescriptorSet with every
-// transitive import, compiled on the worker pool and cached.
+// transitive import (DescriptorService: compiled once, cached).
 
-#include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class DescriptorHandler {
   public:
-    explicit DescriptorHandler(LoopServices& services) : services_(services) {}
+    explicit DescriptorHandler(Services& app) : app_(app) {}
 
     void get(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

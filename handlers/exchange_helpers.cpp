@@ -75,12 +75,17 @@ bool if_none_match_hits(std::string_view header, std::string_view etag) {
 }
 
 void reply_cached(HttpExchange& ex, const CachedResponse& response) {
-    ex.add_header("ETag", response.etag);
-    if (auto inm = ex.header("If-None-Match"); inm && if_none_match_hits(*inm, response.etag)) {
+    reply_immutable(ex, response.content_type, response.body, response.etag);
+}
+
+void reply_immutable(HttpExchange& ex, std::string_view content_type,
+                     std::shared_ptr<const std::string> body, std::string_view etag) {
+    ex.add_header("ETag", etag);
+    if (auto inm = ex.header("If-None-Match"); inm && if_none_match_hits(*inm, etag)) {
         ex.reply(304, "", std::string());
         return;
     }
-    ex.reply_shared(200, response.content_type, response.body);
+    ex.reply_shared(200, content_type, std::move(body));
 }
 
 bool reply_if_impossible_name(HttpExchange& ex, std::string_view module,

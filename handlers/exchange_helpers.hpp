@@ -5,13 +5,14 @@
 #include <jansson.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
 #include "handlers/json_codec.hpp"
 #include "handlers/response_cache.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 
@@ -33,6 +34,9 @@ std::string quoted_etag(std::string_view tag);
 bool if_none_match_hits(std::string_view if_none_match, std::string_view etag);
 // 304 when the request's If-None-Match matches, else 200 with the cached body (zero-copy).
 void reply_cached(HttpExchange& ex, const CachedResponse& response);
+// The same for an immutable body that is not a rendered response (e.g. a descriptor set).
+void reply_immutable(HttpExchange& ex, std::string_view content_type,
+                     std::shared_ptr<const std::string> body, std::string_view etag);
 
 // GET routes: a module name (or version, unless null or "latest") that cannot exist is answered
 // 404 here, before any storage call. Returns true when it replied.

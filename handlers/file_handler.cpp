@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "backends/storage.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
@@ -92,7 +91,7 @@ void FileHandler::get(HttpExchange& ex, const RouteParams& params) const {
         }
     }
     if (reply_if_impossible_name(ex, module, version)) return;
-    services_.storage.get_version(
+    app_.reader.get(
         module, version,
         [&cache = services_.cache, handle = ex.handle(), format, path,
          requested = concrete ? version : std::string()](Result<VersionSnapshotPtr> snapshot) {

@@ -7,6 +7,7 @@
 #include "handlers/cache_keys.hpp"
 #include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
@@ -16,12 +17,13 @@ FileFormat negotiate_file_format(std::optional<std::string_view> accept);
 
 class FileHandler {
   public:
-    explicit FileHandler(LoopServices& services) : services_(services) {}
+    FileHandler(LoopServices& services, Services& app) : services_(services), app_(app) {}
 
     void get(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    LoopServices& services_;  // the ResponseCache of rendered files
+    Services& app_;
 };
 
 }  // namespace spoke

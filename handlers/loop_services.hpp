@@ -1,5 +1,6 @@
 #pragma once
-// LoopServices: what the API handlers of one event loop may use. Owned by the server's per-loop
+// LoopServices: what the API handlers of one event loop may use besides the application services
+// (services/services.hpp). Owned by the server's per-loop
 // state; outlives every handler call and every completion on that loop.
 
 #include <chrono>
@@ -29,7 +30,9 @@ struct LoopServices {
 };
 
 class Router;
-// Registers every API route of the contract that is implemented (handlers/*.cpp).
-void register_api_routes(Router& router, LoopServices& services);
+struct Services;
+// Registers every API route of the contract that is implemented (handlers/*.cpp); the routes
+// call the application `app` (services/) of the same loop.
+void register_api_routes(Router& router, LoopServices& services, Services& app);
 
 }  // namespace spoke

@@ -1,6 +1,5 @@
 #include "handlers/module_handler.hpp"
 
-#include "backends/storage.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
@@ -21,14 +20,14 @@ void ModuleHandler::create(HttpExchange& ex, const RouteParams&) const {
     if (!request) return reply_error(ex, request.error());
     if (Status s = validate_module_name(request->name); !s) return reply_error(ex, s.error());
 
-    services_.storage.create_module(request->name, std::move(request->description),
-                                    [handle = ex.handle()](Result<Module> created) {
-                                        HttpExchange* ex = handle.get();
-                                        if (ex == nullptr) return;  // already answered (deadline)
-                                        if (!created) return reply_error(*ex, created.error());
-                                        ex->add_header("Location", "/modules/" + created->name);
-                                        reply_json(*ex, 201, module_to_json(*created).get());
-                                    });
+    app_.modules.create(request->name, std::move(request->description),
+                        [handle = ex.handle()](Result<Module> created) {
+                            HttpExchange* ex = handle.get();
+                            if (ex == nullptr) return;  // already answered (deadline)
+                            if (!created) return reply_error(*ex, created.error());
+                            ex->add_header("Location", "/modules/" + created->name);
+                            reply_json(*ex, 201, module_to_json(*created).get());
+                        });
 }
 
 void ModuleHandler::list(HttpExchange& ex, const RouteParams&) const {
@@ -47,42 +46,33 @@ void ModuleHandler::list(HttpExchange& ex, const RouteParams&) const {
     query.offset = offset->value_or(0);
     query.prefix = ex.query("prefix").value_or("");
 
-    services_.storage.list_modules(
-        std::move(query), [handle = ex.handle()](Result<ModulePage> result) {
-            HttpExchange* ex = handle.get();
-            if (ex == nullptr) return;
-            if (!result) return reply_error(*ex, result.error());
-            JsonPtr array(json_array());
-            for (const auto& m : result->modules) {
-                json_array_append_new(array.get(), module_to_json(m).release());
-            }
-            ex->add_header("X-Total-Count", std::to_string(result->total));
-            reply_json(*ex, 200, array.get());
-        });
+    app_.modules.list(std::move(query), [handle = ex.handle()](Result<ModulePage> result) {
+        HttpExchange* ex = handle.get();
+        if (ex == nullptr) return;
+        if (!result) return reply_error(*ex, result.error());
+        JsonPtr array(json_array());
+        for (const auto& m : result->modules) {
+            json_array_append_new(array.get(), module_to_json(m).release());
+        }
+        ex->add_header("X-Total-Count", std::to_string(result->total));
+        reply_json(*ex, 200, array.get());
+    });
 }
 
 void ModuleHandler::get(HttpExchange& ex, const RouteParams& params) const {
     const std::string& name = params.get("name");
     if (reply_if_impossible_name(ex, name, std::nullopt)) return;
-    Storage& storage = services_.storage;
-    storage.get_module(name, [&storage, handle = ex.handle()](Result<Module> module) mutable {
+    app_.modules.get(name, [handle = ex.handle()](Result<ModuleWithVersions> found) {
         HttpExchange* ex = handle.get();
         if (ex == nullptr) return;
-        if (!module) return reply_error(*ex, module.error());
-        std::string name = module->name;
-        storage.list_versions(std::move(name), [handle, module = std::move(*module)](
-                                                   Result<std::vector<VersionRecord>> versions) {
-            HttpExchange* ex = handle.get();
-            if (ex == nullptr) return;
-            if (!versions) return reply_error(*ex, versions.error());
-            JsonPtr body = module_to_json(module);
-            JsonPtr list(json_array());
-            for (const auto& v : *versions) {
-                json_array_append_new(list.get(), version_summary_to_json(v).release());
-            }
-            json_object_set_new(body.get(), "versions", list.release());
-            reply_json(*ex, 200, body.get());
-        });
+        if (!found) return reply_error(*ex, found.error());
+        JsonPtr body = module_to_json(found->module);
+        JsonPtr list(json_array());
+        for (const auto& v : found->versions) {
+            json_array_append_new(list.get(), version_summary_to_json(v).release());
+        }
+        json_object_set_new(body.get(), "versions", list.release());
+        reply_json(*ex, 200, body.get());
     });
 }
 

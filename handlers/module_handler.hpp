@@ -1,21 +1,21 @@
 #pragma once
 // ModuleHandler: POST /modules, GET /modules, GET /modules/{name}.
 
-#include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class ModuleHandler {
   public:
-    explicit ModuleHandler(LoopServices& services) : services_(services) {}
+    explicit ModuleHandler(Services& app) : app_(app) {}
 
     void create(HttpExchange& ex, const RouteParams& params) const;
     void list(HttpExchange& ex, const RouteParams& params) const;
     void get(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

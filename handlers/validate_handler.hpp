@@ -1,19 +1,19 @@
 #pragma once
 // ValidateHandler: POST /validate compiles files against their dependencies and stores nothing.
 
-#include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class ValidateHandler {
   public:
-    explicit ValidateHandler(LoopServices& services) : services_(services) {}
+    explicit ValidateHandler(Services& app) : app_(app) {}
 
     void validate(HttpExchange& ex, const RouteParams& params) const;
 
   private:
-    LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

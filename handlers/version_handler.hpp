@@ -3,15 +3,16 @@
 
 #include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class VersionHandler {
   public:
-    explicit VersionHandler(LoopServices& services) : services_(services) {}
+    VersionHandler(LoopServices& services, Services& app) : services_(services), app_(app) {}
 
-    // decode -> validate -> module exists -> previous versions (unless the level is NONE) ->
-    // dependency closure -> compile (pool) -> compatibility gate (pool) -> store.
+    // decode -> validate -> PushService (services/push_service.hpp: its stages) -> 201/200, or
+    // 409 INCOMPATIBLE.
     void push(HttpExchange& ex, const RouteParams& params) const;
     void list(HttpExchange& ex, const RouteParams& params) const;
     // Concrete versions are served from the ResponseCache without touching storage.
@@ -19,6 +20,7 @@ class VersionHandler {
 
   private:
     LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

@@ -6,15 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 
 struct CompileRequest {
     std::vector<ProtoFile> files;                  // the version's own files (all are compiled)
     std::vector<VersionSnapshotPtr> dependencies;  // transitive dependencies' contents
+    // With source_code_info on every file, the well-known types included (as protoc
+    // --include_source_info gives it).
     bool include_source_info = false;
 };
 

@@ -6,11 +6,17 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace spoke {
 
 // True for paths reserved to the well-known types; pushed files may not use them.
 bool is_reserved_proto_path(std::string_view path);
+
+// Every well-known file as (path, .proto text), embedded at build time from the libprotobuf this
+// binary links. A compile with source info parses these (the generated pool has no source info).
+const std::vector<std::pair<std::string_view, std::string_view>>& well_known_sources();
 
 // A fallback DescriptorDatabase: files come from DescriptorPool::generated_pool(), so no
 // /usr/include lookups happen at run time. One instance per compilation: it records what it

@@ -15,12 +15,15 @@ constexpr std::chrono::milliseconds kAccessLogFlushEvery{100};
 }
 
 ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
-                 ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen)
+                 ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
+                 AppShared app)
     : config_(config), loop_(index), settings_(settings) {
     storage_ = backend.attach(loop_, pool);
+    app_ = std::make_unique<Services>(
+        ServiceEnv{loop_, pool, *storage_, settings_.limits, app.admissions, app.descriptors});
     services_ = std::make_unique<LoopServices>(
         LoopServices{loop_, pool, *storage_, cache, settings_, codegen});
-    register_api_routes(router_, *services_);
+    register_api_routes(router_, *services_, *app_);
     router_.set_fallbacks(
         [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
         [](HttpExchange& ex, const RouteParams& p) {
@@ -51,6 +54,7 @@ ApiLoop::~ApiLoop() {
     log_flush_timer_.reset();
     access_log_.flush();
     services_.reset();
+    app_.reset();
     storage_.reset();
 }
 

@@ -18,14 +18,22 @@
 #include "reactor/timer.hpp"
 #include "server/config.hpp"
 #include "server/request_metrics.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 
 class ApiLoop final : public ExchangeObserver {
   public:
+    // The process-wide state of the application services.
+    struct AppShared {
+        WorkAdmissions& admissions;
+        DescriptorCache& descriptors;
+    };
+
     // Builds everything on the calling thread; nothing runs until start().
     ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
-            ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen);
+            ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
+            AppShared app);
     ~ApiLoop() override;  // after join()
 
     // Serve `listen_fd` (ownership passes) on a new thread; counts `started` down once running.
@@ -50,6 +58,7 @@ class ApiLoop final : public ExchangeObserver {
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;
     HandlerSettings settings_;
+    std::unique_ptr<Services> app_;
     std::unique_ptr<LoopServices> services_;
     Router router_;
     std::unique_ptr<RequestMetrics> metrics_;

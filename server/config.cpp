@@ -317,6 +317,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     r.read("SPOKE_MAX_FILES", c.max_files, parse_uint, "a count");
     r.read("SPOKE_CODEGEN_QUEUE", c.codegen_queue, parse_uint, "a count");
     r.read("SPOKE_CODEGEN_TIMEOUT", c.codegen_timeout, parse_duration, dur);
+    r.read("SPOKE_WORK_QUEUE", c.work_queue, parse_uint, "a count");
     r.read("SPOKE_L1_CACHE_SIZE", c.l1_cache_size, parse_byte_size, size);
     r.read("SPOKE_CACHE_ENABLED", c.cache_enabled, parse_bool, "true or false");
     r.read("SPOKE_METRICS_ENABLED", c.metrics_enabled, parse_bool, "true or false");
@@ -357,6 +358,9 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
         r.fail("SPOKE_CODEGEN_QUEUE: must be between 1 and 100000");
     }
     if (c.codegen_timeout.count() == 0) r.fail("SPOKE_CODEGEN_TIMEOUT: must be positive");
+    if (c.work_queue == 0 || c.work_queue > 100000) {
+        r.fail("SPOKE_WORK_QUEUE: must be between 1 and 100000");
+    }
     return c;
 }
 

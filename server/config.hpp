@@ -58,6 +58,9 @@ struct Config {
     std::chrono::milliseconds breaker_open_duration{60000};
     // SPOKE_CODEGEN_QUEUE: code generations admitted at once (waiting or running); past it 503.
     uint64_t codegen_queue = 64;
+    // SPOKE_WORK_QUEUE: per kind of pool work (compile, lint, compatibility, validate), jobs
+    // admitted at once (waiting or running); past it 503.
+    uint64_t work_queue = 256;
     // SPOKE_CODEGEN_TIMEOUT: deadline of one generation (plugins are killed at it).
     std::chrono::milliseconds codegen_timeout{60000};
     uint64_t l1_cache_size = 64ull << 20;

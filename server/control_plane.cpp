@@ -12,6 +12,7 @@
 #include "reactor/worker_pool.hpp"
 #include "server/request_metrics.hpp"
 #include "services/codegen/codegen_service.hpp"
+#include "services/work_admissions.hpp"
 
 namespace spoke {
 
@@ -50,16 +51,45 @@ void append_codegen_metrics(const CodegenService& codegen, std::string& out) {
                   codegen.queue_depth());
 }
 
+// spoke_work_{inflight,rejected_total,skipped_total}{kind}: the admission of each kind of pool
+// work the services queue (SPOKE_WORK_QUEUE bounds each).
+void append_work_metrics(const WorkAdmissions& admissions, std::string& out) {
+    struct Family {
+        std::string_view name, type, help;
+        uint64_t (*value)(const WorkAdmission&);
+    };
+    const Family families[] = {
+        {"spoke_work_inflight", "gauge",
+         "Pool jobs admitted and not finished, by kind (SPOKE_WORK_QUEUE bounds each).",
+         [](const WorkAdmission& a) -> uint64_t { return a.in_flight(); }},
+        {"spoke_work_rejected_total", "counter",
+         "Pool jobs refused with 503 because their kind was at capacity.",
+         [](const WorkAdmission& a) -> uint64_t { return a.rejected(); }},
+        {"spoke_work_skipped_total", "counter",
+         "Pool jobs skipped because their request was already answered.",
+         [](const WorkAdmission& a) -> uint64_t { return a.skipped(); }},
+    };
+    for (const Family& f : families) {
+        out.append("# HELP ").append(f.name).append(" ").append(f.help).append("\n");
+        out.append("# TYPE ").append(f.name).append(" ").append(f.type).append("\n");
+        for (const WorkAdmission* a : admissions.all()) {
+            out.append(f.name).append("{kind=\"").append(a->kind()).append("\"} ");
+            out.append(std::to_string(f.value(*a))).append("\n");
+        }
+    }
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
-                           const CodegenService& codegen)
+                           const CodegenService& codegen, const WorkAdmissions& admissions)
     : config_(config),
       loops_(loops),
       pool_(pool),
       cache_(cache),
       codegen_(codegen),
+      admissions_(admissions),
       backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
@@ -319,6 +349,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     append_metric(out, "spoke_cache_bytes", "gauge", "Bytes held by the response cache.",
                   "tier=\"l1\"", cache_.bytes());
     append_codegen_metrics(codegen_, out);
+    append_work_metrics(admissions_, out);
     backend_.append_metrics(out);
     append_metric(out, "spoke_draining", "gauge", "1 while the server drains before exit.", "",
                   state_ == State::Running ? 0 : 1);

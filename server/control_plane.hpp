@@ -22,12 +22,13 @@ namespace spoke {
 
 class ResponseCache;
 class CodegenService;
+struct WorkAdmissions;
 
 class ControlPlane {
   public:
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
-                 const CodegenService& codegen);
+                 const CodegenService& codegen, const WorkAdmissions& admissions);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -59,6 +60,7 @@ class ControlPlane {
     WorkerPool& pool_;
     const ResponseCache& cache_;
     const CodegenService& codegen_;
+    const WorkAdmissions& admissions_;
     const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes

@@ -18,6 +18,8 @@
 #include "server/api_loop.hpp"
 #include "server/control_plane.hpp"
 #include "services/codegen/codegen_service.hpp"
+#include "services/descriptor_cache.hpp"
+#include "services/work_admissions.hpp"
 
 namespace spoke {
 
@@ -48,6 +50,7 @@ void log_config(const Config& c) {
                 {"request_timeout_ms", static_cast<int64_t>(c.request_timeout.count())},
                 {"shutdown_timeout_ms", static_cast<int64_t>(c.shutdown_timeout.count())},
                 {"codegen_queue", static_cast<int64_t>(c.codegen_queue)},
+                {"work_queue", static_cast<int64_t>(c.work_queue)},
                 {"codegen_timeout_ms", static_cast<int64_t>(c.codegen_timeout.count())},
                 {"log_level", std::string_view(log_level_name(c.log_level))},
                 {"ignored_until_supported", std::string_view(other)}});
@@ -160,16 +163,20 @@ int run_server(Config config) {
     settings.limits.max_total_bytes = config.max_body;
 
     auto pool = std::make_unique<WorkerPool>(config.worker_threads);
-    ResponseCache cache(cache_share);
+    // The rendered-response share is split: a quarter for compiled descriptor sets.
+    DescriptorCache descriptors(cache_share / 4);
+    ResponseCache cache(cache_share - cache_share / 4);
+    WorkAdmissions admissions(static_cast<size_t>(config.work_queue));
     CodegenService codegen(discover_languages(), *pool, codegen_settings(config, settings));
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
-        loops.push_back(
-            std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings, codegen));
+        loops.push_back(std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings,
+                                                  codegen,
+                                                  ApiLoop::AppShared{admissions, descriptors}));
     }
     int exit_code = 0;
     {
-        ControlPlane control(config, loops, **backend, *pool, cache, codegen);
+        ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

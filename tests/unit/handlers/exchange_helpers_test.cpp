@@ -4,7 +4,7 @@
 
 #include "handlers/cache_keys.hpp"
 #include "handlers/file_handler.hpp"
-#include "handlers/schema_loader.hpp"
+#include "services/descriptor_cache.hpp"
 
 namespace spoke {
 namespace {
@@ -47,25 +47,6 @@ TEST(CacheKeys, DistinctPerKindAndFormat) {
     EXPECT_NE(descriptor_cache_key("a", "1.0.0", true), descriptor_cache_key("a", "1.0.0", false));
     // NUL separators keep ("ab","c") and ("a","bc") apart.
     EXPECT_NE(version_cache_key("ab", "c"), version_cache_key("a", "bc"));
-}
-
-VersionRecord rec(std::string module, std::string version) {
-    VersionRecord r;
-    r.module_name = std::move(module);
-    r.version = std::move(version);
-    return r;
-}
-
-TEST(ResolveDirect, ExactSpellingAndLatest) {
-    const std::vector<VersionRecord> closure = {rec("base", "1.0.0"), rec("base", "v2.0.0"),
-                                                rec("common", "0.1.0-rc.1"), rec("app", "v3.0.0")};
-    auto r =
-        resolve_direct({{"base", "v1.0.0"}, {"base", "latest"}, {"common", "latest"}}, closure);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*r, (std::vector<std::string>{"base@1.0.0", "base@v2.0.0", "common@0.1.0-rc.1"}));
-    auto missing = resolve_direct({{"nope", "1.0.0"}}, closure);
-    ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.error().code, ErrorCode::UnknownDependency);
 }
 
 }  // namespace

@@ -1,23 +1,18 @@
 #pragma once
-// The compatibility work shared by the push gate and the compatibility routes: which stored
-// versions a version is checked against, their descriptor sets (compiled with source info, so
-// violations carry lines), and the checks and diffs themselves, which run on the worker pool.
+// The compatibility checks shared by the push gate and the compatibility service: which stored
+// versions a version is checked against, and the checks and diffs themselves (pool work).
 // CompiledVersion: one version as the checker takes it. CompatFinding: a violation and the version
 // it breaks. CompatOutcome: the verdict of a check against one or several older versions.
 
-#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "backends/storage.hpp"
-#include "handlers/loop_services.hpp"
-#include "reactor/worker_pool.hpp"
+#include "common/result.hpp"
 #include "registry/compat/compatibility.hpp"
 #include "registry/compat/schema_diff.hpp"
 #include "registry/model.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 
@@ -53,12 +48,6 @@ std::vector<VersionRecord> previous_versions(const std::vector<VersionRecord>& n
 // True if `newest_first` already holds `version` (either spelling).
 bool holds_version(const std::vector<VersionRecord>& newest_first, std::string_view version);
 
-// Descriptor sets with source info of stored versions, in the order given. Reuses (and fills)
-// the descriptor cache entries of GET .../descriptor?source_info=true; compiles on the pool
-// otherwise. A stored version that no longer compiles is Internal.
-void compile_stored_versions(LoopServices& services, std::vector<VersionRecord> records,
-                             Completion<std::vector<CompiledVersion>> done);
-
 // Pool work (blocking, CPU-heavy). `newer` against each of `older` (nearest first) under `mode`;
 // `against_several` marks a transitive check. An outcome with no older version is compatible.
 Result<CompatOutcome> run_compat_check(CompatMode mode, const CompiledVersion& newer,
@@ -68,22 +57,5 @@ Result<std::vector<SchemaChange>> run_schema_diff(const CompiledVersion& from,
                                                   const CompiledVersion& to);
 // The same FileDescriptorSet without source_code_info: byte-identical to a compile without it.
 Result<std::string> strip_source_info(std::string_view descriptor_set);
-
-// `work` on the worker pool, `done` on services.loop; exceptions become Internal.
-template <class T>
-void run_guarded_on_pool(LoopServices& services, Callback<Result<T>()> work,
-                         Callback<void(Result<T>)> done) {
-    Callback<Result<T>()> guarded([work = std::move(work)]() mutable -> Result<T> {
-        // libprotobuf may throw (bad_alloc); nothing may cross the pool boundary.
-        try {
-            return work();
-        } catch (const std::exception& e) {
-            return Error::internal(std::string("compatibility work threw: ") + e.what());
-        } catch (...) {
-            return Error::internal("compatibility work threw");
-        }
-    });
-    services.pool.run<Result<T>>(services.loop, std::move(guarded), std::move(done));
-}
 
 }  // namespace spoke

@@ -65,7 +65,7 @@ void register_api_routes(Router& router, LoopServices& services, Services& app) 
     router.add(M::Post, "/api/v1/modules/{name}/diff", bind(compat, &CompatibilityHandler::diff));
 
     // The contract serves these under /api/v1, and the download also without the prefix.
-    const CodegenHandler codegen(services);
+    const CodegenHandler codegen(services, app);
     router.add(M::Get, "/api/v1/languages", bind(codegen, &CodegenHandler::languages));
     router.add(M::Post, "/api/v1/modules/{name}/versions/{version}/compile",
                bind(codegen, &CodegenHandler::compile));

@@ -7,12 +7,13 @@
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "services/codegen/codegen_service.hpp"
+#include "services/services.hpp"
 
 namespace spoke {
 namespace {
 
-CodegenLoop codegen_loop(LoopServices& services) {
-    return CodegenLoop{services.loop, services.storage};
+CodegenLoop codegen_loop(const Services& app) {
+    return CodegenLoop{app.env.loop, app.env.storage};
 }
 
 void reply_archive(HttpExchange& ex, const Download& download) {
@@ -38,7 +39,7 @@ void CodegenHandler::compile(HttpExchange& ex, const RouteParams& params) const 
     if (!request) return reply_error(ex, request.error());
     CompileQuery query{params.get("name"), params.get("version"), std::move(request->languages),
                        request->include_grpc};
-    services_.codegen.compile(codegen_loop(services_), std::move(query),
+    services_.codegen.compile(codegen_loop(app_), app_.reader, std::move(query),
                               [handle = ex.handle()](Result<CompileStarted> started) {
                                   HttpExchange* ex = handle.get();
                                   if (ex == nullptr) return;
@@ -71,7 +72,7 @@ void CodegenHandler::download(HttpExchange& ex, const RouteParams& params) const
     auto include_grpc = query_bool(ex, "include_grpc", false);
     if (!include_grpc) return reply_error(ex, include_grpc.error());
     query.include_grpc = *include_grpc;
-    services_.codegen.download(codegen_loop(services_), std::move(query),
+    services_.codegen.download(codegen_loop(app_), app_.reader, std::move(query),
                                [handle = ex.handle()](Result<Download> download) {
                                    HttpExchange* ex = handle.get();
                                    if (ex == nullptr) return;

@@ -11,7 +11,7 @@ namespace spoke {
 
 class CodegenHandler {
   public:
-    explicit CodegenHandler(LoopServices& services) : services_(services) {}
+    CodegenHandler(LoopServices& services, Services& app) : services_(services), app_(app) {}
 
     void languages(HttpExchange& ex, const RouteParams& params) const;
     void compile(HttpExchange& ex, const RouteParams& params) const;
@@ -20,6 +20,7 @@ class CodegenHandler {
 
   private:
     LoopServices& services_;
+    Services& app_;
 };
 
 }  // namespace spoke

@@ -24,29 +24,27 @@
 
 namespace spoke {
 
-namespace guarded_work_detail {
-
-template <class T>
-Result<T> call_guarded(std::string_view what, Callback<Result<T>()>& work) {
+// `work()` with any exception it throws turned into an Internal error and a log line: for library
+// code that may throw (libprotobuf's bad_alloc, filesystem_error), on a worker or on a loop.
+template <class T, class F>
+Result<T> call_guarded(std::string_view what, F&& work) {
     try {
         return work();
     } catch (const std::exception& e) {
-        Log::write(LogLevel::Error, "worker job threw", {{"job", what}, {"error", e.what()}});
+        Log::write(LogLevel::Error, "job threw", {{"job", what}, {"error", e.what()}});
         return Error::internal(std::string(what) + " failed: " + e.what());
     } catch (...) {
-        Log::write(LogLevel::Error, "worker job threw", {{"job", what}});
+        Log::write(LogLevel::Error, "job threw", {{"job", what}});
         return Error::internal(std::string(what) + " failed");
     }
 }
-
-}  // namespace guarded_work_detail
 
 // `what` names the work in errors and logs ("compile", "lint", ...); a string literal.
 template <class T>
 void run_guarded(WorkerPool& pool, EventLoop& loop, std::string_view what,
                  Callback<Result<T>()> work, Callback<void(Result<T>)> done) {
     pool.submit([&loop, what, work = std::move(work), done = std::move(done)]() mutable {
-        Result<T> result = guarded_work_detail::call_guarded<T>(what, work);
+        Result<T> result = call_guarded<T>(what, work);
         loop.post([done = std::move(done), result = std::move(result)]() mutable {
             done(std::move(result));
         });
@@ -74,7 +72,7 @@ void run_admitted(WorkerPool& pool, EventLoop& loop, WorkAdmission& admission, L
             result.emplace(Error::unavailable(std::string(what) +
                                               " skipped: its request was already answered"));
         } else {
-            result.emplace(guarded_work_detail::call_guarded<T>(what, work));
+            result.emplace(call_guarded<T>(what, work));
         }
         {
             // The place is free once the work is done, before the completion is posted.

@@ -1,23 +1,14 @@
 #include "backends/filesystem/filesystem_storage.hpp"
 
-#include <exception>
-
 #include "reactor/event_loop.hpp"
-#include "reactor/worker_pool.hpp"
+#include "reactor/guarded_work.hpp"
 
 namespace spoke {
 namespace {
 
-// Library code may throw (bad_alloc, filesystem_error); nothing crosses into the reactor.
 template <class T, class F>
 Result<T> guarded(F&& f) {
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        return Error::internal(std::string("storage failure: ") + e.what());
-    } catch (...) {
-        return Error::internal("storage failure");
-    }
+    return call_guarded<T>("filesystem storage", std::forward<F>(f));
 }
 
 }  // namespace
@@ -32,9 +23,8 @@ void FilesystemStorage::complete_later(Completion<T> done, Result<T> result) {
 template <class T>
 void FilesystemStorage::on_pool(Callback<Result<T>()> work, Completion<T> done) {
     // Captures only what outlives the job: never `this`, which may go first.
-    pool_.run<Result<T>>(
-        loop_, [work = std::move(work)]() mutable { return guarded<T>([&] { return work(); }); },
-        std::move(done));
+    // Library code may throw (bad_alloc, filesystem_error): run_guarded turns that into Internal.
+    run_guarded<T>(pool_, loop_, "filesystem storage", std::move(work), std::move(done));
 }
 
 void FilesystemStorage::create_module(std::string name, std::string description,

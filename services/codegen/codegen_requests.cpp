@@ -10,55 +10,10 @@
 #include "registry/names.hpp"
 #include "registry/semver.hpp"
 #include "services/codegen/codegen_service.hpp"
+#include "services/version_reader.hpp"
 
 namespace spoke {
 namespace {
-
-// A version with the records of its transitive dependencies (contents are loaded only when
-// something has to be generated).
-struct VersionClosure {
-    VersionSnapshotPtr root;
-    std::vector<VersionRecord> dependencies;
-};
-
-// Stored "module@version" strings; Internal if one is malformed (stored data is trusted).
-Result<std::vector<VersionRef>> stored_refs(const std::vector<std::string>& refs) {
-    std::vector<VersionRef> out;
-    out.reserve(refs.size());
-    for (const std::string& raw : refs) {
-        auto ref = parse_dependency_ref(raw);
-        if (!ref) return Error::internal("stored dependency is malformed: " + ref.error().message);
-        out.push_back(std::move(ref).value());
-    }
-    return out;
-}
-
-void load_version_closure(Storage& storage, const std::string& module, const std::string& version,
-                          Callback<void(Result<VersionClosure>)> done) {
-    storage.get_version(
-        module, version,
-        [&storage, done = std::move(done)](Result<VersionSnapshotPtr> snapshot) mutable {
-            if (!snapshot) return done(std::move(snapshot).error());
-            VersionClosure out{std::move(*snapshot), {}};
-            auto roots = stored_refs(out.root->record.dependencies);
-            if (!roots) return done(std::move(roots).error());
-            if (roots->empty()) return done(std::move(out));
-            storage.dependency_closure(std::move(*roots),
-                                       [out = std::move(out), done = std::move(done)](
-                                           Result<std::vector<VersionRecord>> closure) mutable {
-                                           if (!closure) {
-                                               // Stored versions' dependencies exist by
-                                               // construction.
-                                               Error e = std::move(closure).error();
-                                               if (e.code == ErrorCode::UnknownDependency)
-                                                   e = Error::internal(e.message);
-                                               return done(std::move(e));
-                                           }
-                                           out.dependencies = std::move(*closure);
-                                           done(std::move(out));
-                                       });
-        });
-}
 
 Error unknown_language(std::string_view id) {
     return Error::not_found("language " + quote_value(id) +
@@ -95,16 +50,16 @@ struct CompileContext {
 
 }  // namespace
 
-void CodegenService::download(CodegenLoop at, DownloadQuery query,
+void CodegenService::download(CodegenLoop at, const VersionReader& reader, DownloadQuery query,
                               Callback<void(Result<Download>)> done) {
     const LanguageInfo* language = catalog().find(query.language);
     if (language == nullptr) return done(unknown_language(query.language));
     if (query.include_grpc && !language->supports_grpc()) return done(no_grpc(*language));
     if (auto e = impossible_name(query.module, query.version)) return done(std::move(*e));
-    load_version_closure(
-        at.storage, query.module, query.version,
+    reader.with_dependency_records(
+        query.module, query.version,
         [this, at, language, format = query.format, include_grpc = query.include_grpc,
-         done = std::move(done)](Result<VersionClosure> closure) mutable {
+         done = std::move(done)](Result<VersionWithDependencies> closure) mutable {
             if (!closure) return done(std::move(closure).error());
             ArtifactRequest request;
             request.language = language;
@@ -122,7 +77,7 @@ void CodegenService::download(CodegenLoop at, DownloadQuery query,
         });
 }
 
-void CodegenService::compile(CodegenLoop at, CompileQuery query,
+void CodegenService::compile(CodegenLoop at, const VersionReader& reader, CompileQuery query,
                              Callback<void(Result<CompileStarted>)> done) {
     auto ctx = std::make_shared<CompileContext>();
     for (const std::string& id : query.languages) {
@@ -136,9 +91,9 @@ void CodegenService::compile(CodegenLoop at, CompileQuery query,
     ctx->query = std::move(query);
     ctx->done = std::move(done);
     const CompileQuery& q = ctx->query;
-    load_version_closure(
-        at.storage, q.module, q.version,
-        [this, at, ctx = std::move(ctx)](Result<VersionClosure> closure) mutable {
+    reader.with_dependency_records(
+        q.module, q.version,
+        [this, at, ctx = std::move(ctx)](Result<VersionWithDependencies> closure) mutable {
             if (!closure) return ctx->done(std::move(closure).error());
             ctx->root = closure->root;
             ctx->statuses.resize(ctx->languages.size());

@@ -44,6 +44,8 @@ struct CodegenSettings {
 
 // Where one request's steps run: the request's loop (its completions run there) and that loop's
 // storage adapter. Both outlive every operation started with them.
+class VersionReader;
+
 struct CodegenLoop {
     EventLoop& loop;
     Storage& storage;
@@ -118,13 +120,15 @@ class CodegenService {
     // BadRequest for gRPC where the language has none; InvalidProto "generation failed: ..."
     // when the version cannot be generated; Unavailable when the queue is full or storage is
     // down.
-    void download(CodegenLoop at, DownloadQuery query, Callback<void(Result<Download>)> done);
+    void download(CodegenLoop at, const VersionReader& reader, DownloadQuery query,
+                  Callback<void(Result<Download>)> done);
 
     // On `at.loop`; `done` runs on it (at once for a query it refuses). Finds or queues every
     // language's generation and records them as a new job. BadRequest for an unknown language or
     // gRPC where a language has none; NotFound for an unknown version or module; Unavailable
     // when the queue is full (languages already queued go on) or storage is down.
-    void compile(CodegenLoop at, CompileQuery query, Callback<void(Result<CompileStarted>)> done);
+    void compile(CodegenLoop at, const VersionReader& reader, CompileQuery query,
+                 Callback<void(Result<CompileStarted>)> done);
 
     // Any thread. The job `job_id` (live: its progress is shared) when it was made for
     // `module` at `version` (either spelling of the version, or as the job's request spelled

@@ -488,6 +488,10 @@ TEST(Compatibility, FileOptionsAreInfos) {
     const Violation& go = only(report, "FILE_SAME_GO_PACKAGE");
     EXPECT_EQ(go.level, ViolationLevel::Info);
     EXPECT_EQ(go.line, 3);
+    EXPECT_EQ(go.old_value, "a/b");
+    EXPECT_EQ(go.new_value, "a/c");
+    // The message names both values (it was once built from strings already moved away).
+    EXPECT_EQ(go.message, "File option \"go_package\" changed from \"a/b\" to \"a/c\".");
     EXPECT_EQ(only(report, "FILE_SAME_JAVA_MULTIPLE_FILES").new_value, "true");
 }
 

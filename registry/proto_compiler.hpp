@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 

@@ -275,9 +275,10 @@ TEST_F(HttpServerTest, LifetimeGuardEndsWhenTheExchangeReplies) {
 
     auto replied = get_async("/reply");
     ASSERT_TRUE(eventually([&] { return server_->inflight() == 1; }));
-    EXPECT_TRUE(alive_in_handler);
     LifetimeGuard guard;
-    on_loop([&] {
+    on_loop([&] {  // after the handler: it runs in the same loop callback that counted it
+        EXPECT_TRUE(alive_in_handler);
+        ASSERT_TRUE(by_handler.has_value());
         guard = *by_handler;
         EXPECT_TRUE(guard.alive());
     });

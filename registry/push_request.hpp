@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "registry/model.hpp"
 #include "common/result.hpp"
+#include "registry/model.hpp"
 
 namespace spoke {
 

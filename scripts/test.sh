@@ -41,6 +41,28 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   fi
 }
 
+# ThreadSanitizer: the loops share the response cache, the worker pool and (postgres) the write
+# fence. Its own Debug build (TSan at -O2 took 1.6x the compile time here, and the stage is
+# mostly build); the unit tests (not those labelled `backing`: they need the backing servers) and
+# the end-to-end suite on the filesystem backend, whose servers run 2 loops and 2 workers
+# (tests/harness/spoke_process.py). Any report fails the stage: the process exits 66, and the
+# harness fails the test on the report in the server's stderr or on that exit code.
+run_tsan() {  # run_tsan BUILD_DIR
+  local dir=$1
+  echo "=== [tsan] build"
+  "$root/scripts/build.sh" "$dir" -DSPOKE_TSAN=ON -DSPOKE_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug
+  echo "=== [tsan] unit tests"
+  (cd "$dir" && TSAN_OPTIONS="$TSAN_RUN_OPTIONS" ctest --output-on-failure -j2 -LE backing) || failed=1
+  echo "=== [tsan] end-to-end tests (filesystem backend)"
+  # A TSan server needs ~25 s to get ready on this box (the code generators' start-up), not 20.
+  TSAN_OPTIONS="$TSAN_RUN_OPTIONS" SPOKE_TEST_READY_TIMEOUT=90 SPOKE_SERVER_BIN="$dir/spoke-server" \
+    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+}
+TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$root/tests/harness/tsan.supp"
+
+echo "=== clang-tidy (.clang-tidy over the whole tree)"
+"$root/scripts/tidy.sh" || failed=1
+
 echo "=== format check"
 if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
   echo "clang-format: files above need formatting (clang-format -i)"; failed=1
@@ -50,6 +72,7 @@ run_suite plain "$root/build-test" -DCMAKE_BUILD_TYPE=Release
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite sanitized "$root/build-asan" -DSPOKE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+run_tsan "$root/build-tsan"
 
 if [ $failed -ne 0 ]; then
   echo "=== FAILED"

@@ -95,10 +95,11 @@ void check_file_pair(const pb::FileDescriptor* old_file, const pb::FileDescripto
         if (before == after) continue;
         const int line =
             first_known_line(line_at(new_file, {kFileOptions, rule.number}), package_line);
-        sink.add(rule.rule, ViolationLevel::Info,
-                 std::string("File option \"") + rule.option + "\" changed from " + quoted(before) +
-                     " to " + quoted(after) + ".",
-                 new_file, line, path, std::move(before), std::move(after));
+        // Built before the call: the values are moved into arguments evaluated in any order.
+        std::string message = std::string("File option \"") + rule.option + "\" changed from " +
+                              quoted(before) + " to " + quoted(after) + ".";
+        sink.add(rule.rule, ViolationLevel::Info, std::move(message), new_file, line, path,
+                 std::move(before), std::move(after));
     }
 }
 

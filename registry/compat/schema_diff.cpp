@@ -425,7 +425,7 @@ class SchemaDiffer {
     }
 
     void diff_method_pair(const pb::MethodDescriptor* before, const pb::MethodDescriptor* after) {
-        const std::string element = after->full_name();
+        const std::string& element = after->full_name();
         const pb::FileDescriptor* file = after->file();
         const std::string subject = "RPC " + quoted(element);
         auto changed = [&](const char* type, const std::string& what, const std::string& from,

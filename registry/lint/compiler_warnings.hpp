@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "registry/lint/lint_warning.hpp"
 #include "common/result.hpp"
+#include "registry/lint/lint_warning.hpp"
 
 namespace spoke {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "registry/lint/lint_warning.hpp"
 #include "common/result.hpp"
+#include "registry/lint/lint_warning.hpp"
 
 namespace spoke {
 

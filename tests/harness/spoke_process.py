@@ -24,7 +24,12 @@ import requests
 HOST = "127.0.0.1"
 # The ephemeral range starts at 32768: a polling client can self-connect to a closed port there.
 PORT_RANGE = (20000, 32000)
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer", "ERROR: ThreadSanitizer")
+# ThreadSanitizer prints races as "WARNING: ThreadSanitizer: data race" and its own failures as ERROR.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer", "ERROR: ThreadSanitizer",
+                     "WARNING: ThreadSanitizer")
+# The exit code scripts/test.sh gives the sanitizers (TSAN_OPTIONS exitcode=66): a server that
+# died of a report fails its test even if the report did not reach its stderr file.
+SANITIZER_EXIT_CODE = 66
 READY_TIMEOUT_S = float(os.environ.get("SPOKE_TEST_READY_TIMEOUT", "20"))
 STOP_TIMEOUT_S = 15.0
 
@@ -368,6 +373,9 @@ class SpokeProcess:
         text = self.all_stderr()
         found = [m for m in SANITIZER_MARKERS if m in text]
         if not found:
+            if self.proc is not None and self.proc.poll() == SANITIZER_EXIT_CODE:
+                return [f"{self.name}: exited with {SANITIZER_EXIT_CODE}, the sanitizers' exit code:\n"
+                        f"{tail(self.stderr_path, 120)}"]
             return []
         return [f"{self.name}: sanitizer report in stderr ({', '.join(found)}):\n{tail(self.stderr_path, 120)}"]
 

@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "reactor/timer.hpp"
-#include "reactor/worker_pool.hpp"
 #include "tests/support/loop_thread.hpp"
 
 namespace spoke {
@@ -87,90 +86,6 @@ TEST(EventLoopTest, TasksPostedAfterStopAreDestroyedUnrun) {
     }
     EXPECT_FALSE(ran);
     EXPECT_EQ(token.use_count(), 1);
-}
-
-TEST(TimerTest, FiresOnceAndCanBeCancelled) {
-    EventLoop loop(0);
-    std::atomic<int> fired{0};
-    std::atomic<int> cancelled_fired{0};
-    std::unique_ptr<Timer> a, b;
-    {
-        LoopThread t(loop);
-        loop.post([&] {
-            a = std::make_unique<Timer>(loop, [&] { ++fired; });
-            b = std::make_unique<Timer>(loop, [&] { ++cancelled_fired; });
-            a->arm(std::chrono::milliseconds(20));
-            b->arm(std::chrono::milliseconds(20));
-            EXPECT_TRUE(b->armed());
-            b->cancel();
-            EXPECT_FALSE(b->armed());
-        });
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
-        std::atomic<bool> freed{false};
-        loop.post([&] {
-            a.reset();
-            b.reset();
-            freed = true;
-        });
-        for (int i = 0; i < 500 && !freed; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    EXPECT_EQ(fired, 1);
-    EXPECT_EQ(cancelled_fired, 0);
-}
-
-TEST(WorkerPoolTest, RunDeliversResultOnTheLoop) {
-    EventLoop loop(0);
-    std::atomic<bool> on_loop{false};
-    std::atomic<int> result{0};
-    {
-        LoopThread t(loop);
-        WorkerPool pool(2);
-        pool.run<int>(
-            loop, [] { return 42; },
-            [&](int v) {
-                on_loop = loop.is_inside();
-                result = v;
-            });
-        for (int i = 0; i < 500 && result == 0; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    EXPECT_EQ(result, 42);
-    EXPECT_TRUE(on_loop);
-}
-
-// libprotobuf recursion needs deep stacks: a worker must survive a deep (but bounded) recursion
-// that would overflow an 8 MiB default stack.
-int recurse(int depth) {
-    volatile char pad[1024];
-    pad[0] = static_cast<char>(depth);
-    return depth == 0 ? pad[0] : recurse(depth - 1) + 1;
-}
-
-TEST(WorkerPoolTest, WorkersHaveLargeStacks) {
-    WorkerPool pool(1, 64u << 20);
-    std::atomic<int> out{-1};
-    pool.submit([&] { out = recurse(20000); });  // ~20 MiB of frames
-    for (int i = 0; i < 1000 && out < 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    EXPECT_EQ(out, 20000);
-}
-
-TEST(WorkerPoolTest, DestructorRunsQueuedJobs) {
-    std::atomic<int> ran{0};
-    {
-        WorkerPool pool(1);
-        for (int i = 0; i < 100; ++i) pool.submit([&] { ++ran; });
-    }
-    EXPECT_EQ(ran, 100);
-}
-
-TEST(CallbackTest, OwnsMoveOnlyCaptures) {
-    auto p = std::make_unique<int>(7);
-    Callback<int(int)> cb = [p = std::move(p)](int x) { return *p + x; };
-    Callback<int(int)> moved = std::move(cb);
-    EXPECT_EQ(moved(3), 10);
-    EXPECT_FALSE(static_cast<bool>(cb));
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include "registry/lint/lint_schema.hpp"
+
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
 
@@ -5,36 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "registry/lint/compiler_warnings.hpp"
-#include "registry/lint/lint_schema.hpp"
-#include "registry/lint/name_case.hpp"
 #include "registry/proto_compiler.hpp"
+#include "tests/unit/registry/lint/lint_test_support.hpp"
 
 namespace spoke {
 namespace {
 
 namespace pb = google::protobuf;
 
-// Line n of the result is the n-th string (1-based), so expected lines read off the source.
-std::string lines(std::initializer_list<const char*> text) {
-    std::string out;
-    for (const char* line : text) out += std::string(line) + "\n";
-    return out;
-}
-
-CompiledSchema compile_ok(const std::vector<ProtoFile>& files,
-                          std::vector<VersionSnapshotPtr> dependencies = {},
-                          bool source_info = true) {
-    auto compiled = compile_schema(CompileRequest{files, std::move(dependencies), source_info}, {});
-    EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
-    return compiled.ok() ? std::move(compiled).value() : CompiledSchema{};
-}
-
-std::vector<std::string> paths_of(const std::vector<ProtoFile>& files) {
-    std::vector<std::string> paths;
-    for (const auto& f : files) paths.push_back(f.path);
-    return paths;
-}
+using testing::compile_ok;
+using testing::describe;
+using testing::lines;
+using testing::paths_of;
 
 std::vector<LintWarning> lint(const std::vector<ProtoFile>& files,
                               std::vector<VersionSnapshotPtr> dependencies = {}) {
@@ -52,15 +36,6 @@ std::vector<LintWarning> with_rule(const std::vector<LintWarning>& all, std::str
     std::vector<LintWarning> out;
     for (const auto& w : all) {
         if (w.rule == rule) out.push_back(w);
-    }
-    return out;
-}
-
-std::string describe(const std::vector<LintWarning>& all) {
-    std::string out;
-    for (const auto& w : all) {
-        out += w.rule + " " + w.file + ":" + std::to_string(w.line) + ":" +
-               std::to_string(w.column) + " " + w.message + "\n";
     }
     return out;
 }
@@ -91,44 +66,6 @@ const std::string kClean = lines({
     "  rpc GetThing(GoodMessage) returns (GoodMessage);",
     "}",
 });
-
-// --- name_case ---------------------------------------------------------------------------------
-
-TEST(NameCase, PascalCase) {
-    for (const char* ok : {"Foo", "FooBar", "HTTPRequest", "Foo2", "V1Thing", "A"}) {
-        EXPECT_TRUE(is_pascal_case(ok)) << ok;
-    }
-    for (const char* bad : {"foo", "fooBar", "Foo_Bar", "_Foo", "FOO_BAR", ""}) {
-        EXPECT_FALSE(is_pascal_case(bad)) << bad;
-    }
-    EXPECT_EQ(to_pascal_case("foo_bar"), "FooBar");
-    EXPECT_EQ(to_pascal_case("fooBar"), "FooBar");
-    EXPECT_EQ(to_pascal_case("_foo__bar_"), "FooBar");
-}
-
-TEST(NameCase, LowerSnakeCase) {
-    for (const char* ok : {"foo", "foo_bar", "foo2", "foo_2", "a_b_c", "x1_y2"}) {
-        EXPECT_TRUE(is_lower_snake_case(ok)) << ok;
-    }
-    for (const char* bad : {"fooBar", "Foo", "foo__bar", "_foo", "foo_", "FOO", "2foo", ""}) {
-        EXPECT_FALSE(is_lower_snake_case(bad)) << bad;
-    }
-    EXPECT_EQ(to_lower_snake_case("fooBar"), "foo_bar");
-    EXPECT_EQ(to_lower_snake_case("HTTPServer"), "http_server");
-    EXPECT_EQ(to_lower_snake_case("foo__Bar_"), "foo_bar");
-    EXPECT_EQ(to_lower_snake_case("userID2Name"), "user_id2_name");
-}
-
-TEST(NameCase, UpperSnakeCase) {
-    for (const char* ok : {"FOO", "FOO_BAR", "FOO2", "FOO_2"}) {
-        EXPECT_TRUE(is_upper_snake_case(ok)) << ok;
-    }
-    for (const char* bad : {"Foo", "foo_bar", "FOO__BAR", "_FOO", "FOO_", "fooBar", ""}) {
-        EXPECT_FALSE(is_upper_snake_case(bad)) << bad;
-    }
-    EXPECT_EQ(to_upper_snake_case("fooBar"), "FOO_BAR");
-    EXPECT_EQ(to_upper_snake_case("HTTPMethod"), "HTTP_METHOD");
-}
 
 // --- every rule, not flagged ------------------------------------------------------------------
 
@@ -531,44 +468,6 @@ TEST(Lint, RejectsUnusableDescriptorSets) {
     auto unlinked = lint_schema(set.SerializeAsString(), {"a.proto", "b.proto"});
     ASSERT_FALSE(unlinked.ok());
     EXPECT_EQ(unlinked.error().code, ErrorCode::InvalidProto);
-}
-
-// --- merge_compiler_warnings ------------------------------------------------------------------
-
-TEST(MergeCompilerWarnings, DropsUnusedImportsTheLintReported) {
-    const std::vector<ProtoFile> files = {
-        {"a/common.proto", lines({"syntax = \"proto3\";", "package a.v1;", "message Common {}"})},
-        {"a/user.proto", lines({"syntax = \"proto3\";", "package a.v1;",
-                                "import \"a/common.proto\";", "message User {}"})},
-    };
-    const CompiledSchema schema = compile_ok(files);
-    ASSERT_EQ(schema.warnings.size(), 1u);  // the compiler's own unused-import warning
-    auto lint = lint_schema(schema.descriptor_set, paths_of(files));
-    ASSERT_TRUE(lint.ok());
-    auto merged = merge_compiler_warnings(schema.warnings, *lint);
-    ASSERT_EQ(merged.size(), 1u) << describe(merged);
-    EXPECT_EQ(merged[0].rule, "IMPORT_USED");
-    EXPECT_EQ(merged[0].file, "a/user.proto");
-    EXPECT_EQ(merged[0].line, 3);
-    EXPECT_EQ(merged[0].line, schema.warnings[0].line);
-    EXPECT_EQ(merged[0].column, schema.warnings[0].column);
-}
-
-TEST(MergeCompilerWarnings, KeepsWhatTheLintDidNotReport) {
-    const std::vector<ProtoDiagnostic> compiler = {
-        {"b.proto", 3, 1, "Import x.proto is unused."},
-        {"a.proto", 0, 0, "No syntax specified for the proto file: a.proto."},
-    };
-    const std::vector<LintWarning> lint = {
-        {"MESSAGE_PASCAL_CASE", "a.proto", 2, 9, "Message name \"m\" should be PascalCase."},
-    };
-    auto merged = merge_compiler_warnings(compiler, lint);
-    ASSERT_EQ(merged.size(), 3u) << describe(merged);
-    EXPECT_EQ(merged[0].rule, "COMPILER");  // a.proto, line 0 sorts first
-    EXPECT_EQ(merged[1].rule, "MESSAGE_PASCAL_CASE");
-    EXPECT_EQ(merged[2].rule, "IMPORT_USED");
-    EXPECT_EQ(merged[2].file, "b.proto");
-    EXPECT_EQ(merged[2].line, 3);
 }
 
 }  // namespace

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.hpp"
+#include "common/timestamp.hpp"
 #include "registry/lint/lint_warning.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
-#include "common/result.hpp"
-#include "common/timestamp.hpp"
 
 namespace spoke {
 

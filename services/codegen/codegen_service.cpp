@@ -86,7 +86,7 @@ CodegenService::CodegenService(LanguageCatalog catalog, WorkerPool& pool, Codege
     : runner_(std::move(catalog), GenerationLimits{settings.timeout, 256u << 20},
               run_plugin_process),
       pool_(pool),
-      settings_(std::move(settings)),
+      settings_(settings),
       max_running_(std::max(1u, (pool.size() + 1) / 2)),
       jobs_(settings_.max_jobs, settings_.job_ttl.count()),
       counters_(std::make_unique<std::atomic<uint64_t>[]>(runner_.catalog().languages().size() *

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -136,9 +137,7 @@ int usage() {
     return kUsageOrCompileError;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     std::vector<std::string> positional;
     CompatMode mode = CompatMode::Backward;
     for (int i = 1; i < argc; ++i) {
@@ -179,4 +178,16 @@ int main(int argc, char** argv) {
     std::fputc('\n', stdout);
     free(text);
     return report.compatible() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // A library exception (bad_alloc, filesystem_error) is a failed check, not an abort.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "spoke-compat-check: " << e.what() << "\n";
+        return kUsageOrCompileError;
+    }
 }

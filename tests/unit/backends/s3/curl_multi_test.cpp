@@ -3,7 +3,11 @@
 
 #include "backends/s3/curl_multi.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -97,36 +101,73 @@ TEST(CurlMultiTest, CompletionMayDestroyTheMulti) {
     EXPECT_EQ(second.calls, 1);
 }
 
-// Destroys the multi from a timer that becomes due in the same loop iteration as libcurl's own
-// timeout (the loop is stalled past both), for a range of delays: some rounds destroy it after a
-// transfer finished inside socket_action but before the drain that would report it ran. That
-// drain must then never run (it would read the freed multi: a heap-use-after-free under
-// AddressSanitizer were the drain not cancelled with its owner); the transfer is completed
-// "client closed" instead. Every round: exactly one completion.
-TEST(CurlMultiTest, DestroyedBeforeItsScheduledDrainRunsNeverDrains) {
-    EventLoop loop(0);
-    testing::LoopbackSocket refusing(/*listening=*/false);
-    for (int delay_ms = 0; delay_ms < 12; ++delay_ms) {
-        auto multi = std::make_unique<CurlMulti>(loop);
-        Outcome out;
-        Timer destroy(loop, [&] { multi.reset(); });
-        bool started = false;
-        loop.defer([&] {
-            start_get(*multi, refusing.port(), out);
-            destroy.arm(std::chrono::milliseconds(delay_ms));
-            loop.stall_for_test(20);  // both timers are due when the loop looks again
-            started = true;
-        });
-        ASSERT_TRUE(run_until(
-            loop, [&] { return started && out.calls > 0 && !multi; }, 5s))
-            << "delay " << delay_ms;
-        run_until(
-            loop, [] { return false; }, 20ms);
-        EXPECT_EQ(out.calls, 1) << "delay " << delay_ms;
-        if (!out.transfer_finished) {
-            EXPECT_NE(out.error.find("client closed"), std::string::npos) << out.error;
-        }
+// A loopback listener whose connections the test accepts (non-blocking) and closes when it
+// chooses: a server that hangs up without answering at a moment the test controls.
+class HangingUpServer {
+  public:
+    HangingUpServer() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd_, 4) != 0)
+            ADD_FAILURE() << "cannot listen on loopback";
+        socklen_t len = sizeof addr;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
     }
+    ~HangingUpServer() {
+        hang_up();
+        ::close(fd_);
+    }
+    int port() const { return port_; }
+    bool accept_one() {
+        if (conn_ < 0) conn_ = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        return conn_ >= 0;
+    }
+    void hang_up() {
+        if (conn_ >= 0) ::close(conn_);
+        conn_ = -1;
+    }
+
+  private:
+    int fd_ = -1;
+    int conn_ = -1;
+    int port_ = 0;
+};
+
+// The transfer finishes (the server hangs up) in the same loop iteration in which a timer
+// destroys the multi: libevent runs the socket event first (libcurl finishes the transfer and
+// the multi schedules its drain) and the timer after it, before the drain. So the multi is
+// destroyed with its drain scheduled: the drain must never run (it would read the freed multi, a
+// heap-use-after-free under AddressSanitizer, were it a plain deferred task and not a DeferEvent
+// that dies with its owner), and the finished transfer is completed once, "client closed".
+TEST(CurlMultiTest, DestroyedWithItsDrainScheduledNeverDrains) {
+    EventLoop loop(0);
+    HangingUpServer server;
+    auto multi = std::make_unique<CurlMulti>(loop);
+    Outcome out;
+    start_get(*multi, server.port(), out);
+    ASSERT_TRUE(run_until(
+        loop, [&] { return server.accept_one(); }, 5s));
+    run_until(
+        loop, [] { return false; }, 50ms);  // the request is sent; curl waits to read
+    ASSERT_EQ(out.calls, 0);
+
+    Timer destroy(loop, [&] { multi.reset(); });
+    loop.defer([&] {
+        server.hang_up();
+        destroy.arm(0ms);
+        loop.stall_for_test(20);  // the hang-up and the timer are both due when the loop looks
+    });
+    ASSERT_TRUE(run_until(
+        loop, [&] { return out.calls > 0 && !multi; }, 5s));
+    run_until(
+        loop, [] { return false; }, 50ms);
+    EXPECT_EQ(out.calls, 1);
+    EXPECT_FALSE(out.transfer_finished);
+    EXPECT_NE(out.error.find("client closed"), std::string::npos) << out.error;
 }
 
 }  // namespace

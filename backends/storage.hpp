@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "registry/model.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 

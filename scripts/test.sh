@@ -20,13 +20,13 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   echo "=== [$name] build"
   "$root/scripts/build.sh" "$dir" -DSPOKE_TEST_HOOKS=ON "$@"
   echo "=== [$name] unit tests"
-  (cd "$dir" && ctest --output-on-failure -j2) || failed=1
+  (cd "$dir" && ctest --output-on-failure -j2 -LE backing) || failed=1
   echo "=== [$name] end-to-end tests"
   SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
   echo "=== [$name] backing services: PostgreSQL primary + streaming standby, signature-checking S3"
-  local service_bin=""
-  [ -x "$dir/spoke_service_tests" ] && service_bin="$dir/spoke_service_tests"
-  SPOKE_SERVICE_TESTS_BIN="$service_bin" "$root/tests/services/run.sh" || failed=1
+  local backing_bin=""
+  [ -x "$dir/spoke_backing_tests" ] && backing_bin="$dir/spoke_backing_tests"
+  SPOKE_BACKING_TESTS_BIN="$backing_bin" "$root/tests/backing/run.sh" || failed=1
   echo "=== [$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3)"
   SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
     "$root/tests/harness/services.sh" run --with-standby --with-s3 -- \

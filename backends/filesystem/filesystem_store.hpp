@@ -20,8 +20,8 @@
 
 #include "backends/filesystem/metadata_index.hpp"
 #include "backends/snapshot_cache.hpp"
-#include "registry/model.hpp"
 #include "common/result.hpp"
+#include "registry/model.hpp"
 
 namespace spoke {
 

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "registry/model.hpp"
 #include "common/result.hpp"
+#include "registry/model.hpp"
 
 namespace spoke {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "registry/model.hpp"
 #include "common/result.hpp"
+#include "registry/model.hpp"
 
 namespace spoke::fsjson {
 

@@ -14,10 +14,10 @@
 #include <variant>
 #include <vector>
 
+#include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/timer.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 

@@ -1,19 +1,22 @@
 #pragma once
 // PgPool: one loop's PostgreSQL connections (the primary and each read replica), with routing,
 // a circuit breaker per endpoint, reconnects with backoff, and the read-your-writes fence.
-// PgPoolOptions: its sizing and timing. WriteFence: the process-wide WAL position of the last
-// write this process acknowledged. PgRoute: where a statement may run.
+// PgEndpointStatus: one endpoint's health as the pool sees it.
+//
+// Its parts, one job each: PgEndpoint (connections, waiters, breaker, reconnect backoff),
+// ReplicaMonitor (lag probe, eligibility past the fence), PgRouter (which endpoint a statement
+// goes to), PgHealthCheck (readiness) and WriteFence (write_fence.hpp).
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "backends/circuit_breaker.hpp"
 #include "backends/postgres/pg_connection.hpp"
-#include "backends/retry_backoff.hpp"
+#include "backends/postgres/pg_pool_options.hpp"
+#include "backends/postgres/pg_statement.hpp"
+#include "backends/postgres/write_fence.hpp"
 #include "backends/storage.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
@@ -21,45 +24,6 @@
 namespace spoke {
 
 class BreakerBoard;
-
-// Highest WAL LSN (as a 64-bit number) that any write of this process committed before it was
-// acknowledged. Shared by every loop's pool; a replica is eligible for reads only once it has
-// replayed up to here, so a client that got a 201 from this process reads its own write.
-struct WriteFence {
-    std::atomic<uint64_t> lsn{0};
-    void advance(uint64_t to);
-};
-
-// "16/B374D848" -> 0x16B374D848; nullopt if malformed.
-std::optional<uint64_t> parse_pg_lsn(std::string_view text);
-
-struct PgPoolOptions {
-    std::string primary_conninfo;                // may name several hosts (failover)
-    std::vector<std::string> replica_conninfos;  // read replicas, in SPOKE_* order
-    size_t max_conns = 4;  // per endpoint on this loop (this loop's share of the process cap)
-    size_t min_conns = 1;  // per endpoint on this loop, kept open (and reopened) in the background
-    PgTimeouts timeouts;   // connect and statement deadlines
-    int64_t replica_max_lag_ms = 5000;        // a replica further behind is skipped
-    int64_t replica_probe_interval_ms = 500;  // how often each replica's lag is read
-    int64_t maintenance_interval_ms = 250;    // min_conns top-up and reconnect cadence
-    BreakerPolicy breaker;
-    BackoffPolicy reconnect{.base_ms = 100, .cap_ms = 5000, .max_attempts = 1 << 30};
-    // How long a statement may wait for a free connection before it fails Unavailable.
-    int64_t acquire_timeout_ms = 5000;
-    std::string owner = "loop0";  // names this pool's breakers on the BreakerBoard
-};
-
-enum class PgRoute {
-    Write,        // the primary; on success, the fence is advanced to the primary's WAL position
-    ReadPrimary,  // the primary, no fence (read-after-NotFound, conflict settling)
-    Read,         // a healthy, caught-up replica (round-robin), else the primary
-};
-
-// What a statement returned and where it ran.
-struct PgReply {
-    PgQueryResult result;
-    bool from_replica = false;  // true: a NotFound here may only mean the replica is behind
-};
 
 // Health of one endpoint as this pool sees it (for /health/ready and tests).
 struct PgEndpointStatus {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "backends/breaker_board.hpp"
 #include "backends/postgres/pg_pool.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "backends/s3/s3_client.hpp"
 #include "backends/s3/s3_object_store.hpp"
 #include "backends/snapshot_cache.hpp"

@@ -16,6 +16,11 @@ namespace {
 using registry_sql::Params;
 using ResolvedVersions = std::vector<std::pair<int64_t, VersionRecord>>;
 
+// What a completion gives its caller when the storage it would touch is gone.
+Error storage_closed() {
+    return Error::unavailable("PostgreSQL storage closed");
+}
+
 bool is_absence(const Error& e) {
     return e.code == ErrorCode::NotFound || e.code == ErrorCode::UnknownDependency;
 }
@@ -126,14 +131,14 @@ template <class T>
 void PostgresStorage::read(const char* sql, Params params, Decoder<T> decode, Completion<T> done) {
     Params retry_params = params;
     pool_.query(PgRoute::Read, sql, std::move(params),
-                [this, sql, retry_params = std::move(retry_params), decode = std::move(decode),
-                 done = std::move(done)](PgReply reply) mutable {
+                [this, alive = lifetime_.guard(), sql, retry_params = std::move(retry_params),
+                 decode = std::move(decode), done = std::move(done)](PgReply reply) mutable {
                     if (!reply.result.ok()) return done(reply.result.error().to_error());
                     Result<T> decoded = decode(reply.result.value());
                     if (decoded.ok() || !reply.from_replica || !is_absence(decoded.error())) {
                         return done(std::move(decoded));
                     }
-                    // Success above proves the pool (and so this object) is alive.
+                    if (!alive.alive()) return done(storage_closed());
                     pool_.query(PgRoute::ReadPrimary, sql, std::move(retry_params),
                                 [decode = std::move(decode),
                                  done = std::move(done)](PgReply again) mutable {
@@ -272,8 +277,10 @@ void PostgresStorage::get_version(std::string module, std::string version,
         }
     }
     resolve({VersionRef{std::move(module), std::move(version)}},
-            [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
+            [this, alive = lifetime_.guard(),
+             done = std::move(done)](Result<ResolvedVersions> found) mutable {
                 if (!found) return done(std::move(found).error());
+                if (!alive.alive()) return done(storage_closed());
                 std::vector<VersionRecord> records{std::move(found->front().second)};
                 attach_contents(std::move(records),
                                 [done = std::move(done)](
@@ -298,13 +305,14 @@ void PostgresStorage::load_versions(std::vector<VersionRef> refs,
         });
         return;
     }
-    resolve(std::move(refs),
-            [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
-                if (!found) return done(std::move(found).error());
-                std::vector<VersionRecord> records;
-                for (auto& [id, r] : *found) records.push_back(std::move(r));
-                attach_contents(std::move(records), std::move(done));
-            });
+    resolve(std::move(refs), [this, alive = lifetime_.guard(),
+                              done = std::move(done)](Result<ResolvedVersions> found) mutable {
+        if (!found) return done(std::move(found).error());
+        if (!alive.alive()) return done(storage_closed());
+        std::vector<VersionRecord> records;
+        for (auto& [id, r] : *found) records.push_back(std::move(r));
+        attach_contents(std::move(records), std::move(done));
+    });
 }
 
 void PostgresStorage::dependency_closure(std::vector<VersionRef> roots,
@@ -321,21 +329,22 @@ void PostgresStorage::dependency_closure(std::vector<VersionRef> roots,
 }
 
 void PostgresStorage::list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) {
-    resolve(
-        {std::move(ref)}, [this, done = std::move(done)](Result<ResolvedVersions> found) mutable {
-            if (!found) return done(std::move(found).error());
-            read<std::vector<VersionRef>>(
-                registry_sql::kDependents, {std::to_string(found->front().first)},
-                [](const PgResult& r) -> Result<std::vector<VersionRef>> {
-                    std::vector<VersionRef> out;
-                    for (int row = 0; row < r.rows(); ++row) {
-                        out.push_back({std::string(r.value(row, 0)), std::string(r.value(row, 1))});
-                    }
-                    sort_dependents(out);
-                    return out;
-                },
-                std::move(done));
-        });
+    resolve({std::move(ref)}, [this, alive = lifetime_.guard(),
+                               done = std::move(done)](Result<ResolvedVersions> found) mutable {
+        if (!found) return done(std::move(found).error());
+        if (!alive.alive()) return done(storage_closed());
+        read<std::vector<VersionRef>>(
+            registry_sql::kDependents, {std::to_string(found->front().first)},
+            [](const PgResult& r) -> Result<std::vector<VersionRef>> {
+                std::vector<VersionRef> out;
+                for (int row = 0; row < r.rows(); ++row) {
+                    out.push_back({std::string(r.value(row, 0)), std::string(r.value(row, 1))});
+                }
+                sort_dependents(out);
+                return out;
+            },
+            std::move(done));
+    });
 }
 
 void PostgresStorage::put_version(VersionDraft draft, Completion<PutVersionResult> done) {
@@ -352,9 +361,10 @@ void PostgresStorage::put_version(VersionDraft draft, Completion<PutVersionResul
     for (size_t i = 0; i < draft.files.size(); ++i) {
         blobs.push_back({draft.record.files[i].sha256, draft.files[i].content});
     }
-    objects_.put_all(std::move(blobs), [this, draft = std::move(draft),
+    objects_.put_all(std::move(blobs), [this, alive = lifetime_.guard(), draft = std::move(draft),
                                         done = std::move(done)](Status stored) mutable {
         if (!stored) return done(std::move(stored).error());
+        if (!alive.alive()) return done(storage_closed());
         insert_version(std::move(draft), std::move(done));
     });
 }
@@ -363,8 +373,10 @@ void PostgresStorage::insert_version(VersionDraft draft, Completion<PutVersionRe
     auto params = registry_sql::put_version_params(draft);
     if (!params) return done(std::move(params).error());
     pool_.query(PgRoute::Write, registry_sql::kPutVersion, std::move(*params),
-                [this, draft = std::move(draft), done = std::move(done)](PgReply reply) mutable {
+                [this, alive = lifetime_.guard(), draft = std::move(draft),
+                 done = std::move(done)](PgReply reply) mutable {
                     if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    if (!alive.alive()) return done(storage_closed());
                     const PgResult& r = reply.result.value();
                     if (r.rows() != 1)
                         return done(Error::internal("the version insert returned no row"));

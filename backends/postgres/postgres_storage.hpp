@@ -2,9 +2,10 @@
 // PostgresStorage: one loop's Storage on PostgreSQL (metadata, through PgPool) and S3 (file
 // bytes, through S3ObjectStore).
 //
-// Lifetime rule for every completion below: PgPool and S3ObjectStore complete with an error
-// (Unavailable "closed") once destroyed, so a *successful* completion proves this object is
-// alive. Completions therefore touch `this` only on their success paths.
+// Lifetime rule for every completion below: one that touches `this` carries a guard of
+// `lifetime_` and checks it first; once the storage is gone it completes its caller with
+// Unavailable "PostgreSQL storage closed" instead, on error and success paths alike. (PgPool
+// and S3ObjectStore also complete with errors once destroyed; nothing relies on that.)
 
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "backends/postgres/registry_sql.hpp"
 #include "backends/s3/s3_object_store.hpp"
 #include "backends/storage.hpp"
+#include "reactor/lifetime.hpp"
 
 namespace spoke {
 
@@ -64,6 +66,7 @@ class PostgresStorage final : public Storage {
     PostgresShared& shared_;
     PgPool pool_;
     S3ObjectStore objects_;
+    Lifetime lifetime_;  // last: ends before pool_ and objects_ complete their calls as closed
 };
 
 }  // namespace spoke

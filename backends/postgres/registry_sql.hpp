@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "backends/postgres/pg_connection.hpp"
-#include "registry/model.hpp"
 #include "common/result.hpp"
+#include "registry/model.hpp"
 
 namespace spoke::registry_sql {
 

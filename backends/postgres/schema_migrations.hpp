@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "backends/postgres/pg_connection.hpp"
-#include "reactor/callback.hpp"
 #include "common/result.hpp"
+#include "reactor/callback.hpp"
 
 namespace spoke {
 

@@ -53,7 +53,7 @@ CurlMulti::CurlMulti(EventLoop& loop)
     : loop_(loop),
       multi_(new_multi()),
       timer_(loop, [this] { on_timer_fired(); }),
-      alive_(std::make_shared<CurlMulti*>(this)) {
+      drain_(loop, [this] { drain_completions(); }) {
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_curl_socket);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_curl_timer);
@@ -61,7 +61,7 @@ CurlMulti::CurlMulti(EventLoop& loop)
 }
 
 CurlMulti::~CurlMulti() {
-    alive_.reset();
+    drain_.cancel();  // its member destruction would too; nothing is left to drain after this
     fail_all(Error::unavailable("client closed"));
     // May call on_curl_socket (CURL_POLL_REMOVE) and on_curl_timer: both only touch members,
     // which are all still alive here.
@@ -151,19 +151,10 @@ void CurlMulti::socket_action(curl_socket_t fd, int select_flags) {
             Error::internal(std::string("curl_multi_socket_action: ") + curl_multi_strerror(rc)));
         return;
     }
-    schedule_drain();
-}
-
-void CurlMulti::schedule_drain() {
-    if (drain_scheduled_) return;
-    drain_scheduled_ = true;
-    loop_.defer([weak = std::weak_ptr<CurlMulti*>(alive_)] {
-        if (auto self = weak.lock()) (*self)->drain_completions();
-    });
+    drain_.schedule();  // coalesces: one drain per loop iteration however many actions ran
 }
 
 void CurlMulti::drain_completions() {
-    drain_scheduled_ = false;
     std::vector<std::pair<std::unique_ptr<Transfer>, CURLcode>> finished;
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
@@ -174,7 +165,8 @@ void CurlMulti::drain_completions() {
         auto node = transfers_.extract(easy);
         if (!node.empty()) finished.emplace_back(std::move(node.mapped()), result);
     }
-    // Completions may destroy this CurlMulti; from here on only the locals are used.
+    // Completions may destroy this CurlMulti (and drain_, whose callback this is: DeferEvent
+    // allows that); from here on only the locals are used.
     for (auto& [transfer, result] : finished) transfer->done(result);
 }
 

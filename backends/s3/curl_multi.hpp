@@ -7,10 +7,11 @@
 #include <memory>
 #include <unordered_map>
 
+#include "common/result.hpp"
 #include "reactor/callback.hpp"
+#include "reactor/defer_event.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/timer.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 
@@ -52,20 +53,16 @@ class CurlMulti {
     void on_timer_fired();
     void watch_socket(curl_socket_t fd, int what, SocketWatch* watch);
     void socket_action(curl_socket_t fd, int select_flags);
-    void schedule_drain();
     void drain_completions();
     // Takes every transfer out of the multi and completes it with `error` through defer.
     void fail_all(const Error& error);
 
     EventLoop& loop_;
     CURLM* multi_ = nullptr;
-    Timer timer_;  // the one timeout libcurl asked for
+    Timer timer_;       // the one timeout libcurl asked for
+    DeferEvent drain_;  // drain_completions on a later iteration; dies (cancelled) with this
     std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
     std::unordered_map<curl_socket_t, std::unique_ptr<SocketWatch>> sockets_;
-    bool drain_scheduled_ = false;
-    // Deferred drains hold a weak_ptr to this, so one that runs after destruction does nothing
-    // (EventLoop::defer offers no cancel).
-    std::shared_ptr<CurlMulti*> alive_;
 };
 
 }  // namespace spoke

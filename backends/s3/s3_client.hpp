@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "backends/s3/curl_multi.hpp"
+#include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 

@@ -8,8 +8,9 @@
 #include <unordered_set>
 #include <utility>
 
-#include "backends/breaker_board.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "backends/s3/object_key.hpp"
+#include "reactor/lifetime.hpp"
 #include "reactor/timer.hpp"
 
 namespace spoke {
@@ -111,7 +112,6 @@ struct S3ObjectStore::Impl {
           options(std::move(o)),
           breaker("s3", options.breaker),
           backoff(options.retry),
-          alive(std::make_shared<Impl*>(this)),
           client(l, std::move(config)) {
         if (board != nullptr) breaker.publish_to(&board->add("s3", options.owner));
     }
@@ -119,7 +119,7 @@ struct S3ObjectStore::Impl {
     ~Impl() {
         // From here on, S3Client completions ("client closed") and deferred retries find the
         // store gone and drop their continuations: pending calls are completed here instead.
-        alive.reset();
+        lifetime.end();
         retry_timers.clear();
         std::unordered_map<uint64_t, std::unique_ptr<Batch>> pending;
         pending.swap(batches);
@@ -243,11 +243,10 @@ struct S3ObjectStore::Impl {
             });
         }
         if (failed_attempts > 0) ++counters.retries;
-        sender(client, [weak = std::weak_ptr<Impl*>(alive), id, sender, failed_attempts, admission,
+        sender(client, [alive = lifetime.guard(), this, id, sender, failed_attempts, admission,
                         on_result = std::move(on_result)](Result<T> r) mutable {
-            auto self_ptr = weak.lock();
-            if (!self_ptr) return;  // the store is gone; ~Impl completed the call
-            Impl& self = **self_ptr;
+            if (!alive.alive()) return;  // the store is gone; ~Impl completed the call
+            Impl& self = *this;
             if (r.ok() || r.error().code != ErrorCode::Unavailable) {
                 // 2xx, 404, 403: the dependency answered.
                 self.breaker.record_success(admission);
@@ -267,11 +266,7 @@ struct S3ObjectStore::Impl {
     }
 
     // Runs `task` on a later loop iteration if the store is still alive then.
-    void later(Task task) {
-        loop.defer([weak = std::weak_ptr<Impl*>(alive), task = std::move(task)]() mutable {
-            if (weak.lock()) task();
-        });
-    }
+    void later(Task task) { loop.defer(lifetime.bind(std::move(task))); }
 
     // Runs `task` after `delay_ms` unless the store is destroyed first (its timer dies with it).
     void retry_after(int64_t delay_ms, Task task) {
@@ -298,11 +293,11 @@ struct S3ObjectStore::Impl {
     uint64_t next_batch_id = 0;
     std::unordered_map<uint64_t, std::unique_ptr<Timer>> retry_timers;
     uint64_t next_timer_id = 0;
-    // Callbacks that may outlive the store (S3Client's, deferred tasks) hold weak copies.
-    std::shared_ptr<Impl*> alive;
-    // Last member, so destroyed first: its "client closed" completions are deferred and find
-    // `alive` already gone.
+    // Its "client closed" completions are deferred and find `lifetime` already ended.
     S3Client client;
+    // Last member, so it ends first (~Impl ends it explicitly even earlier): callbacks that may
+    // outlive the store (S3Client's, deferred tasks) carry its guard or are bound to it.
+    Lifetime lifetime;
 };
 
 S3ObjectStore::S3ObjectStore(EventLoop& loop, S3Config config, ObjectStoreOptions options,
@@ -361,21 +356,20 @@ void S3ObjectStore::get_object(std::string key,
 
 void S3ObjectStore::check(Callback<void(StorageCheck)> done) {
     const int64_t started = monotonic_ms();
-    impl_->client.head_bucket([weak = std::weak_ptr<Impl*>(impl_->alive), started,
+    impl_->client.head_bucket([alive = impl_->lifetime.guard(), self = impl_.get(), started,
                                bucket = impl_->client.config().bucket,
                                done = std::move(done)](Status s) mutable {
         StorageCheck check;
         check.name = "s3";
         check.latency_ms = monotonic_ms() - started;
         check.required = true;
-        auto self = weak.lock();
-        if (!self) {
+        if (!alive.alive()) {  // the caller still hears, without the store being touched
             check.error = "store closed";
             return done(std::move(check));
         }
         check.up = s.ok();
         if (!s.ok()) check.error = check_error(s.error(), bucket);
-        check.breaker = CircuitBreaker::state_name((*self)->breaker.state());
+        check.breaker = CircuitBreaker::state_name(self->breaker.state());
         done(std::move(check));
     });
 }

@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "backends/circuit_breaker.hpp"
-#include "backends/retry_backoff.hpp"
+#include "backends/resilience/circuit_breaker.hpp"
+#include "backends/resilience/retry_backoff.hpp"
 #include "backends/s3/s3_client.hpp"
 #include "backends/storage.hpp"
+#include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
-#include "common/result.hpp"
 
 namespace spoke {
 

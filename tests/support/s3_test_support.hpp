@@ -83,7 +83,7 @@ inline void s3_config_from_env(S3Config& config) {
         if (env_or_empty(name).empty()) {
             FAIL() << name
                    << " is not set: run inside tests/harness/services.sh run --with-s3 -- "
-                      "spoke_service_tests";
+                      "spoke_backing_tests";
         }
     }
     config.endpoint = env_or_empty("S3_ENDPOINT");

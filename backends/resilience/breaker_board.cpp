@@ -1,4 +1,4 @@
-#include "backends/breaker_board.hpp"
+#include "backends/resilience/breaker_board.hpp"
 
 namespace spoke {
 namespace {

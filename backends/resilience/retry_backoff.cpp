@@ -1,4 +1,4 @@
-#include "backends/retry_backoff.hpp"
+#include "backends/resilience/retry_backoff.hpp"
 
 #include <algorithm>
 #include <cmath>

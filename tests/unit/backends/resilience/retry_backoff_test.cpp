@@ -1,6 +1,6 @@
 // RetryBackoff: full-jitter bounds, cap, attempt limit, determinism.
 
-#include "backends/retry_backoff.hpp"
+#include "backends/resilience/retry_backoff.hpp"
 
 #include <gtest/gtest.h>
 

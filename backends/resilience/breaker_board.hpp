@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/circuit_breaker.hpp"
+#include "backends/resilience/circuit_breaker.hpp"
 
 namespace spoke {
 

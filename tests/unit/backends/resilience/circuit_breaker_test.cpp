@@ -1,7 +1,7 @@
 // CircuitBreaker: the issue 3 policy (5 failures -> open 60 s -> half-open probes -> 2 successes),
 // driven by a fake clock.
 
-#include "backends/circuit_breaker.hpp"
+#include "backends/resilience/circuit_breaker.hpp"
 
 #include <gtest/gtest.h>
 

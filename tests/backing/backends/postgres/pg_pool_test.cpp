@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "backends/breaker_board.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "tests/support/loopback_socket.hpp"
 #include "tests/support/run_until.hpp"
 

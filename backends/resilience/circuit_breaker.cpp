@@ -1,11 +1,11 @@
-#include "backends/circuit_breaker.hpp"
+#include "backends/resilience/circuit_breaker.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <string_view>
 #include <utility>
 
-#include "backends/breaker_board.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "reactor/log.hpp"
 
 namespace spoke {

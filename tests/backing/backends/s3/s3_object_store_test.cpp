@@ -1,5 +1,5 @@
 // S3ObjectStore against the harness's S3 server (which checks SigV4). Run inside
-// tests/harness/services.sh run --with-s3 -- spoke_service_tests --gtest_filter='S3ObjectStore*'.
+// tests/harness/services.sh run --with-s3 -- spoke_backing_tests --gtest_filter='S3ObjectStore*'.
 
 #include "backends/s3/s3_object_store.hpp"
 
@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "backends/breaker_board.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "backends/s3/object_key.hpp"
 #include "registry/digest.hpp"
 #include "tests/support/loop_thread.hpp"
@@ -383,6 +383,49 @@ TEST_F(S3ObjectStoreTest, DestroyingTheStoreCompletesPendingCallsOnceWithUnavail
     EXPECT_TRUE(checks.unavailable);
     EXPECT_EQ(retrying.calls, 1);
     EXPECT_TRUE(retrying.unavailable);
+}
+
+// An open breaker refuses a call through a task deferred on the loop (never inline). The store
+// is destroyed before that task runs: the task must find the store's lifetime over and do
+// nothing (it would look the call up in the freed store otherwise: a heap-use-after-free under
+// AddressSanitizer), and the caller hears once, "S3 object store closed".
+TEST_F(S3ObjectStoreTest, DestroyedWhileAnOpenCircuitRefusalIsDeferredCompletesOnceAsClosed) {
+    testing::LoopbackSocket closed(/*listening=*/false);
+    S3Config down = config_;
+    down.endpoint = "http://127.0.0.1:" + std::to_string(closed.port());
+    ObjectStoreOptions options = options_;
+    options.owner = "loop8";
+    options.retry = {.base_ms = 1, .cap_ms = 1, .max_attempts = 1};
+    options.breaker.failure_threshold = 1;
+    std::unique_ptr<S3ObjectStore> s;
+    run_on_loop(loop_, [&] { s = std::make_unique<S3ObjectStore>(loop_, down, options, &board_); });
+    Status opened = await<Status>(loop_, [&](Callback<void(Status)> done) {
+        s->put_all({blob(fresh_text("opens the breaker"))}, std::move(done));
+    });
+    ASSERT_FALSE(opened.ok());
+    CircuitBreaker::State state{};
+    run_on_loop(loop_, [&] { state = s->breaker_state(); });
+    ASSERT_EQ(state, CircuitBreaker::State::Open);
+
+    CompletionTally refused;
+    std::string message;
+    run_on_loop(loop_, [&] {
+        s->put_all({blob(fresh_text("refused"))}, [&](Status st) {
+            refused.record(!st.ok() && st.error().code == ErrorCode::Unavailable);
+            if (!st.ok()) message = st.error().message;
+        });
+        s.reset();  // the refusal is still a deferred task
+        EXPECT_EQ(refused.calls, 0) << "completed inside the destructor";
+    });
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (refused.calls == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    std::this_thread::sleep_for(100ms);  // a second completion would show up by now
+    run_on_loop(loop_, [] {});
+    EXPECT_EQ(refused.calls, 1);
+    EXPECT_TRUE(refused.unavailable);
+    EXPECT_EQ(message, "S3 object store closed");
 }
 
 TEST_F(S3ObjectStoreTest, DestroyingTheStoreInsideItsOwnCompletionIsSafe) {

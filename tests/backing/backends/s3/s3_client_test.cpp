@@ -1,5 +1,5 @@
 // S3Client against the harness's S3 server (which checks SigV4). Run inside
-// tests/harness/services.sh run --with-s3 -- spoke_service_tests.
+// tests/harness/services.sh run --with-s3 -- spoke_backing_tests.
 
 #include "backends/s3/s3_client.hpp"
 

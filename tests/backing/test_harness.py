@@ -1,6 +1,6 @@
 """Checks that tests/harness/services.sh gives real, correctly wired backing servers.
 
-Run through tests/services/run.sh, which starts PostgreSQL (primary + hot standby) and the
+Run through tests/backing/run.sh, which starts PostgreSQL (primary + hot standby) and the
 SigV4-checking S3 server and exports their addresses into the environment.
 """
 
@@ -19,7 +19,7 @@ UNSIGNED = "x-amz-content-sha256: UNSIGNED-PAYLOAD"
 def env(name):
     value = os.environ.get(name)
     if not value:
-        pytest.fail(f"{name} is not set: run tests/services/run.sh, not pytest directly")
+        pytest.fail(f"{name} is not set: run tests/backing/run.sh, not pytest directly")
     return value
 
 

@@ -134,7 +134,7 @@ void run_plan(JobPtr job);
 void on_planned(JobPtr job, PgQueryResult r) {
     if (!r.ok()) {
         Error e = with_context("applying schema migrations failed", r.error());
-        const PgError cause = r.error();
+        const PgError& cause = r.error();
         fail_locked(std::move(job), std::move(e), &cause);
         return;
     }
@@ -157,7 +157,7 @@ void run_plan(JobPtr job) {
 
 void on_current_version(JobPtr job, PgQueryResult r) {
     if (!r.ok()) {
-        const PgError cause = r.error();
+        const PgError& cause = r.error();
         fail_locked(std::move(job), with_context("reading schema_migrations", cause), &cause);
         return;
     }
@@ -199,7 +199,7 @@ void on_current_version(JobPtr job, PgQueryResult r) {
 
 void on_table_ready(JobPtr job, PgQueryResult r) {
     if (!r.ok()) {
-        const PgError cause = r.error();
+        const PgError& cause = r.error();
         fail_locked(std::move(job), with_context("creating schema_migrations", cause), &cause);
         return;
     }
@@ -209,7 +209,7 @@ void on_table_ready(JobPtr job, PgQueryResult r) {
 
 void on_table_checked(JobPtr job, PgQueryResult r) {
     if (!r.ok()) {
-        const PgError cause = r.error();
+        const PgError& cause = r.error();
         fail_locked(std::move(job), with_context("looking for schema_migrations", cause), &cause);
         return;
     }

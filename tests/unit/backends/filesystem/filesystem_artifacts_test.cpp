@@ -50,7 +50,7 @@ TEST(FilesystemArtifacts, StoredDurablyUnderTheirKeyAndReadBack) {
     ASSERT_TRUE(absent.ok());
     EXPECT_FALSE(absent->has_value());
 
-    const std::string bytes("PK\x03\x04 binary \0 bytes", 20);
+    const std::string bytes("PK\x03\x04 binary \0 bytes", 19);
     ASSERT_TRUE(store->put_artifact(kKey, bytes).ok());
     EXPECT_TRUE(fs::is_regular_file(dir.sub(artifact_location(kKey))));
     auto got = store->get_artifact(kKey);

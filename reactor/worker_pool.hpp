@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -25,20 +24,9 @@ class WorkerPool {
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
-    // Any thread: run `job` on a worker.
+    // Any thread: run `job` on a worker. Work that can fail and reports back to a loop goes
+    // through run_guarded / run_admitted (reactor/guarded_work.hpp) instead.
     void submit(Task job);
-
-    // Run `work` on a worker, then `done(result)` on `loop`. `loop` must outlive the job
-    // (the server joins the pool before it destroys its loops).
-    template <class T>
-    void run(EventLoop& loop, Callback<T()> work, Callback<void(T)> done) {
-        submit([&loop, work = std::move(work), done = std::move(done)]() mutable {
-            std::optional<T> result(work());
-            loop.post([done = std::move(done), result = std::move(result)]() mutable {
-                done(std::move(*result));
-            });
-        });
-    }
 
     size_t queued() const;
     unsigned size() const { return static_cast<unsigned>(threads_.size()); }

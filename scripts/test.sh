@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs dependencies, checks the harness of real backing servers (PostgreSQL primary + standby,
-# S3) on loopback, builds twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer), and
-# runs the whole suite against each build: unit tests (ctest) and the end-to-end tests (pytest)
-# that drive the real spoke-server over HTTP on loopback, once on the filesystem backend and once on
-# the postgres backend (PostgreSQL primary + standby, S3), and the generated-code round trip
-# (tests/codegen); the plain build also gets the compatibility oracle against buf (tests/compat)
-# and the fault tests (tests/faults).
+# Installs dependencies, runs clang-tidy and the format check, checks the harness of real backing
+# servers (PostgreSQL primary + standby, S3) on loopback, builds three times (plain; AddressSanitizer
+# + UndefinedBehaviorSanitizer; ThreadSanitizer), and runs the suite against each build: unit tests
+# (ctest; those labelled `backing` run inside the harness that starts PostgreSQL and S3) and the
+# end-to-end tests (pytest) that drive the real spoke-server over HTTP on loopback, once on the
+# filesystem backend and once on the postgres backend (PostgreSQL primary + standby, S3), and the
+# generated-code round trip (tests/codegen); the plain build also gets the compatibility oracle
+# against buf (tests/compat) and the fault tests (tests/faults); the TSan build runs the unit tests
+# and the end-to-end suite on the filesystem backend.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "reactor/event_loop.hpp"
+#include "reactor/guarded_work.hpp"
 #include "tests/support/loop_thread.hpp"
 
 namespace spoke {
@@ -14,18 +15,18 @@ namespace {
 
 using testing::LoopThread;
 
-TEST(WorkerPoolTest, RunDeliversResultOnTheLoop) {
+TEST(WorkerPoolTest, RunGuardedDeliversTheResultOnTheLoop) {
     EventLoop loop(0);
     std::atomic<bool> on_loop{false};
     std::atomic<int> result{0};
     {
         LoopThread t(loop);
         WorkerPool pool(2);
-        pool.run<int>(
-            loop, [] { return 42; },
-            [&](int v) {
+        run_guarded<int>(
+            pool, loop, "answer", [] { return Result<int>(42); },
+            [&](Result<int> v) {
                 on_loop = loop.is_inside();
-                result = v;
+                result = v.ok() ? *v : -1;
             });
         for (int i = 0; i < 500 && result == 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(2));

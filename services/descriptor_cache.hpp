@@ -3,16 +3,13 @@
 // version spelling and source_info; byte-bounded LRU, thread-safe.
 // DescriptorSet: one compiled FileDescriptorSet and the digest of the version it belongs to.
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
+
+#include "common/sharded_lru_cache.hpp"
 
 namespace spoke {
 
@@ -44,36 +41,16 @@ class DescriptorCache {
     void insert(std::string_view module, std::string_view version, bool source_info,
                 DescriptorSetPtr set);
 
-    size_t max_bytes() const { return max_bytes_; }
-    size_t bytes() const;
-    uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
-    uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+    size_t max_bytes() const { return sets_.max_bytes(); }
+    size_t bytes() const { return sets_.bytes(); }
+    uint64_t hits() const { return sets_.hits(); }
+    uint64_t misses() const { return sets_.misses(); }
 
   private:
-    struct StringHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    struct Charge {
+        size_t operator()(std::string_view key, const DescriptorSet& set) const;
     };
-    struct Entry {
-        std::string key;
-        DescriptorSetPtr value;
-        size_t charge = 0;
-    };
-    struct Shard {
-        mutable std::mutex mutex;
-        std::list<Entry> lru;  // front: most recently used
-        std::unordered_map<std::string_view, std::list<Entry>::iterator, StringHash,
-                           std::equal_to<>>
-            index;  // keys view Entry::key (list nodes never move)
-        size_t bytes = 0;
-    };
-    Shard& shard_for(std::string_view key);
-
-    size_t max_bytes_;
-    size_t shard_budget_;
-    std::vector<std::unique_ptr<Shard>> shards_;
-    std::atomic<uint64_t> hits_{0};
-    std::atomic<uint64_t> misses_{0};
+    ShardedLruCache<DescriptorSet, Charge> sets_;
 };
 
 }  // namespace spoke

@@ -24,6 +24,7 @@
 #include "registry/codegen/language_catalog.hpp"
 #include "registry/codegen/memory_generator_context.hpp"
 #include "registry/proto_compiler.hpp"
+#include "tests/support/codegen_schema_fixture.hpp"
 
 namespace spoke {
 namespace {
@@ -32,50 +33,11 @@ namespace fs = std::filesystem;
 namespace pb = google::protobuf;
 using std::chrono::milliseconds;
 
-const char* kMoneyProto = R"(syntax = "proto3";
-package acme.base.v1;
-option java_package = "com.acme.base.v1";
-option java_multiple_files = true;
-message Money {
-  string currency = 1;
-  int64 units = 2;
-}
-)";
-
-const char* kOrderProto = R"(syntax = "proto3";
-package acme.shop.v1;
-import "acme/base/v1/money.proto";
-import "google/protobuf/timestamp.proto";
-option java_package = "com.acme.shop.v1";
-option java_multiple_files = true;
-message Order {
-  string id = 1;
-  acme.base.v1.Money total = 2;
-  google.protobuf.Timestamp created_at = 3;
-}
-message GetOrderRequest { string id = 1; }
-service OrderService {
-  rpc GetOrder(GetOrderRequest) returns (Order);
-}
-)";
-
-std::string compile(std::vector<ProtoFile> files) {
-    CompileRequest request;
-    request.files = std::move(files);
-    Result<CompiledSchema> compiled = compile_schema(request, PushLimits{});
-    EXPECT_TRUE(compiled.ok()) << (compiled.ok() ? "" : compiled.error().message);
-    return compiled.ok() ? compiled->descriptor_set : std::string();
-}
-
-const std::string& two_file_schema() {
-    static const std::string set = compile(
-        {{"acme/base/v1/money.proto", kMoneyProto}, {"acme/shop/v1/order.proto", kOrderProto}});
-    return set;
-}
-
-GenerationInput two_file_input() {
-    return {two_file_schema(), {"acme/base/v1/money.proto", "acme/shop/v1/order.proto"}};
-}
+using testing::compile;
+using testing::kMoneyProto;
+using testing::kOrderProto;
+using testing::two_file_input;
+using testing::two_file_schema;
 
 bool has_suffix(const GeneratedFiles& files, std::string_view suffix) {
     for (const auto& [path, content] : files) {

@@ -17,7 +17,7 @@ constexpr std::chrono::milliseconds kAccessLogFlushEvery{100};
 ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
                  ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
                  AppShared app)
-    : config_(config), loop_(index), settings_(settings) {
+    : loop_(index), settings_(settings) {
     storage_ = backend.attach(loop_, pool);
     app_ = std::make_unique<Services>(
         ServiceEnv{loop_, pool, *storage_, settings_.limits, app.admissions, app.descriptors});

@@ -54,7 +54,6 @@ class ApiLoop final : public ExchangeObserver {
   private:
     static void* thread_main(void* arg);
 
-    const Config& config_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;
     HandlerSettings settings_;

@@ -1,7 +1,7 @@
 #pragma once
 // A two-file schema for the code generation tests (money.proto, and order.proto that imports it
-// and google/protobuf/timestamp.proto, with a service): its sources, its compiled descriptor set
-// and the GenerationInput of both files.
+// and google/protobuf/timestamp.proto, with a service): its sources, its compiled descriptor set,
+// the GenerationInput of both files, and a listing of generated files for failure messages.
 
 #include <gtest/gtest.h>
 
@@ -56,6 +56,14 @@ inline const std::string& two_file_schema() {
 
 inline GenerationInput two_file_input() {
     return {two_file_schema(), {"acme/base/v1/money.proto", "acme/shop/v1/order.proto"}};
+}
+
+// One line per generated file, path and size, for a failure message.
+inline std::string file_listing(const GeneratedFiles& files) {
+    std::string out;
+    for (const auto& [path, content] : files)
+        out += path + " (" + std::to_string(content.size()) + ")\n";
+    return out;
 }
 
 }  // namespace spoke::testing

@@ -1,7 +1,6 @@
 #pragma once
-// Helpers for backend tests: a temporary root directory and version drafts built from files.
-
-#include <stdlib.h>
+// Helpers for backend tests: a temporary root directory (TempDir) and version drafts built from
+// files.
 
 #include <algorithm>
 #include <filesystem>
@@ -10,29 +9,11 @@
 
 #include "registry/digest.hpp"
 #include "registry/model.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace spoke::test {
 
-// A fresh directory under the temp dir, removed with everything in it.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "spoke-fs-XXXXXX").string();
-        char* made = ::mkdtemp(tmpl.data());
-        path_ = made ? made : "";
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return path_; }
-    std::string sub(const std::string& rel) const { return path_ + "/" + rel; }
-
-  private:
-    std::string path_;
-};
+using testing::TempDir;
 
 // A complete draft: file entries, digest and created_at filled in as the handlers would.
 inline VersionDraft make_test_draft(std::string module, std::string version,

@@ -25,6 +25,7 @@
 #include "registry/codegen/memory_generator_context.hpp"
 #include "registry/proto_compiler.hpp"
 #include "tests/support/codegen_schema_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace spoke {
 namespace {
@@ -46,37 +47,8 @@ bool has_suffix(const GeneratedFiles& files, std::string_view suffix) {
     return false;
 }
 
-std::string listing(const GeneratedFiles& files) {
-    std::string out;
-    for (const auto& [path, content] : files)
-        out += path + " (" + std::to_string(content.size()) + ")\n";
-    return out;
-}
-
-// A scratch directory removed with everything in it.
-class TempDir {
-  public:
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "spoke-codegen-XXXXXX").string();
-        path_ = ::mkdtemp(templ.data()) ? templ : std::string();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        if (!path_.empty()) fs::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-    // Writes an executable shell script standing for an external plugin binary.
-    std::string script(const std::string& name, const std::string& body) const {
-        const std::string file = path_ + "/" + name;
-        std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
-        ::chmod(file.c_str(), 0755);
-        return file;
-    }
-
-  private:
-    std::string path_;
-};
+using testing::file_listing;
+using testing::TempDir;
 
 // ---- catalog ----
 
@@ -141,9 +113,9 @@ TEST_P(InProcessLanguages, GenerateEveryFileOfTheSchemaUnderItsOwnPath) {
     ASSERT_TRUE(files.ok()) << files.error().message;
     for (const std::string& r : want.required) {
         if (r.front() == '*') {
-            EXPECT_TRUE(has_suffix(*files, r.substr(1))) << r << " in\n" << listing(*files);
+            EXPECT_TRUE(has_suffix(*files, r.substr(1))) << r << " in\n" << file_listing(*files);
         } else {
-            EXPECT_TRUE(files->count(r)) << r << " in\n" << listing(*files);
+            EXPECT_TRUE(files->count(r)) << r << " in\n" << file_listing(*files);
         }
     }
     for (const auto& [path, content] : *files) {
@@ -188,7 +160,7 @@ TEST(GeneratorRunner, GeneratesOnlyTheListedFiles) {
     GenerationInput input{two_file_schema(), {"acme/shop/v1/order.proto"}};
     Result<GeneratedFiles> files = runner.generate(input, "python", false);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    EXPECT_EQ(files->size(), 2u) << listing(*files);
+    EXPECT_EQ(files->size(), 2u) << file_listing(*files);
     EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.py"));
     EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.pyi"));
     // The generated module imports its dependencies by their own paths.
@@ -200,7 +172,7 @@ TEST(GeneratorRunner, AnEmptyListMeansEveryFileButTheWellKnownTypes) {
     const GeneratorRunner runner(LanguageCatalog::discover(""));
     Result<GeneratedFiles> files = runner.generate({two_file_schema(), {}}, "cpp", false);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    EXPECT_EQ(files->size(), 4u) << listing(*files);
+    EXPECT_EQ(files->size(), 4u) << file_listing(*files);
 }
 
 TEST(GeneratorRunner, IdenticalInputsGiveIdenticalFiles) {
@@ -370,7 +342,7 @@ TEST(PluginProtocol, TheInjectedRunnerGetsTheRequestAndItsAnswerIsApplied) {
     const GeneratorRunner runner(LanguageCatalog::discover(dir.path()), limits, fake);
     Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    ASSERT_EQ(files->size(), 1u) << listing(*files);
+    ASSERT_EQ(files->size(), 1u) << file_listing(*files);
     EXPECT_EQ(files->at("acme/shop/v1/order.pb.go"), "package v1\n");
     EXPECT_EQ(seen_program, dir.path() + "/protoc-gen-go");
     EXPECT_EQ(seen_limits.deadline, milliseconds(1234));
@@ -437,7 +409,7 @@ TEST(GenerationTargets, TheVersionsFilesAndTheDependencyFilesItsImportsReach) {
     Result<GeneratedFiles> files =
         runner.generate({compiled->descriptor_set, *targets}, "python", false);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    EXPECT_EQ(files->size(), 4u) << listing(*files);
+    EXPECT_EQ(files->size(), 4u) << file_listing(*files);
     EXPECT_TRUE(files->count("wide/v1/x_pb2.py"));
     EXPECT_FALSE(files->count("wide/v1/y_pb2.py"));
     // Every file of every dependency is not what the compiled set holds: that list never links.

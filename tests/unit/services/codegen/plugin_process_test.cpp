@@ -8,8 +8,6 @@
 #include <google/protobuf/compiler/plugin.pb.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +21,7 @@
 #include "registry/codegen/language_catalog.hpp"
 #include "registry/proto_compiler.hpp"
 #include "tests/support/codegen_schema_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace spoke {
 namespace {
@@ -42,37 +41,8 @@ using testing::kOrderProto;
 using testing::two_file_input;
 using testing::two_file_schema;
 
-std::string listing(const GeneratedFiles& files) {
-    std::string out;
-    for (const auto& [path, content] : files)
-        out += path + " (" + std::to_string(content.size()) + ")\n";
-    return out;
-}
-
-// A scratch directory removed with everything in it.
-class TempDir {
-  public:
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "spoke-codegen-XXXXXX").string();
-        path_ = ::mkdtemp(templ.data()) ? templ : std::string();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        if (!path_.empty()) fs::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-    // Writes an executable shell script standing for an external plugin binary.
-    std::string script(const std::string& name, const std::string& body) const {
-        const std::string file = path_ + "/" + name;
-        std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
-        ::chmod(file.c_str(), 0755);
-        return file;
-    }
-
-  private:
-    std::string path_;
-};
+using testing::file_listing;
+using testing::TempDir;
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -109,7 +79,7 @@ TEST(PluginGenerator, SendsACodeGeneratorRequestAndAppliesTheResponse) {
 
     Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", false);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    ASSERT_EQ(files->size(), 1u) << listing(*files);
+    ASSERT_EQ(files->size(), 1u) << file_listing(*files);
     EXPECT_EQ(files->at("acme/shop/v1/order.pb.go"),
               "package v1\nimport \"x\"\n// @@protoc_insertion_point(imports)\n// continued\n");
 
@@ -258,7 +228,7 @@ TEST(RealPlugins, GrpcStubsForPythonAndCpp) {
     if (!python->supports_grpc()) GTEST_SKIP() << "grpc_python_plugin is not installed";
     Result<GeneratedFiles> files = runner.generate(two_file_input(), "python", true);
     ASSERT_TRUE(files.ok()) << files.error().message;
-    ASSERT_TRUE(files->count("acme/shop/v1/order_pb2_grpc.py")) << listing(*files);
+    ASSERT_TRUE(files->count("acme/shop/v1/order_pb2_grpc.py")) << file_listing(*files);
     EXPECT_NE(files->at("acme/shop/v1/order_pb2_grpc.py").find("class OrderServiceStub"),
               std::string::npos);
     EXPECT_TRUE(files->count("acme/shop/v1/order_pb2.pyi"));
@@ -266,7 +236,7 @@ TEST(RealPlugins, GrpcStubsForPythonAndCpp) {
     if (!runner.catalog().find("cpp")->supports_grpc()) return;
     Result<GeneratedFiles> cpp = runner.generate(two_file_input(), "cpp", true);
     ASSERT_TRUE(cpp.ok()) << cpp.error().message;
-    EXPECT_TRUE(cpp->count("acme/shop/v1/order.grpc.pb.h")) << listing(*cpp);
+    EXPECT_TRUE(cpp->count("acme/shop/v1/order.grpc.pb.h")) << file_listing(*cpp);
     EXPECT_TRUE(cpp->count("acme/shop/v1/order.grpc.pb.cc"));
     EXPECT_TRUE(cpp->count("acme/shop/v1/order.pb.h"));
 }
@@ -277,12 +247,12 @@ TEST(RealPlugins, Go) {
     if (go == nullptr) GTEST_SKIP() << "protoc-gen-go is not installed";
     Result<GeneratedFiles> files = runner.generate(two_file_input(), "go", go->supports_grpc());
     ASSERT_TRUE(files.ok()) << files.error().message;
-    ASSERT_TRUE(files->count("acme/base/v1/money.pb.go")) << listing(*files);
+    ASSERT_TRUE(files->count("acme/base/v1/money.pb.go")) << file_listing(*files);
     ASSERT_TRUE(files->count("acme/shop/v1/order.pb.go"));
     EXPECT_NE(files->at("acme/shop/v1/order.pb.go").find("package v1"), std::string::npos);
     EXPECT_NE(files->at("acme/shop/v1/order.pb.go").find("\"acme/base/v1\""), std::string::npos);
     if (go->supports_grpc()) {
-        EXPECT_TRUE(files->count("acme/shop/v1/order_grpc.pb.go")) << listing(*files);
+        EXPECT_TRUE(files->count("acme/shop/v1/order_grpc.pb.go")) << file_listing(*files);
     }
 }
 

@@ -180,14 +180,10 @@ Result<CompiledSchema> compile_unchecked(const CompileRequest& request, const Pu
     if (Status s = prescan_all(request, limits); !s) return std::move(s).error();
     MemorySourceTree tree;
     if (Status s = populate_tree(request, tree); !s) return std::move(s).error();
-    if (request.include_source_info) {
-        // Parsed from their text, as protoc --include_source_info does: the generated pool that
-        // serves them otherwise has no source_code_info. Without source info both give the same
-        // descriptors.
-        for (const auto& [path, text] : well_known_sources()) tree.add(std::string(path), text);
-    }
 
     // The pool and databases are local: compilations on other threads share nothing mutable.
+    // The well-known types come from the generated pool, without source info even when asked
+    // for: with_well_known_source_info adds theirs to what the descriptor route serves.
     WellKnownTypesDatabase well_known;
     pb::compiler::SourceTreeDescriptorDatabase database(&tree, &well_known);
     DiagnosticCollector collector;

@@ -15,8 +15,8 @@ namespace spoke {
 struct CompileRequest {
     std::vector<ProtoFile> files;                  // the version's own files (all are compiled)
     std::vector<VersionSnapshotPtr> dependencies;  // transitive dependencies' contents
-    // With source_code_info on every file, the well-known types included (as protoc
-    // --include_source_info gives it).
+    // With source_code_info on the own and dependency files; the well-known types keep none
+    // (with_well_known_source_info adds theirs, as protoc --include_source_info gives them).
     bool include_source_info = false;
 };
 

@@ -11,14 +11,14 @@ size_t DescriptorCache::Charge::operator()(std::string_view key, const Descripto
 DescriptorCache::DescriptorCache(size_t max_bytes, size_t shards) : sets_(max_bytes, shards) {}
 
 DescriptorSetPtr DescriptorCache::find(std::string_view module, std::string_view version,
-                                       bool source_info) {
+                                       SetDetail detail) {
     if (sets_.max_bytes() == 0) return nullptr;
-    return sets_.find(descriptor_cache_key(module, version, source_info));
+    return sets_.find(descriptor_cache_key(module, version, detail));
 }
 
-void DescriptorCache::insert(std::string_view module, std::string_view version, bool source_info,
+void DescriptorCache::insert(std::string_view module, std::string_view version, SetDetail detail,
                              DescriptorSetPtr set) {
-    sets_.insert(descriptor_cache_key(module, version, source_info), std::move(set));
+    sets_.insert(descriptor_cache_key(module, version, detail), std::move(set));
 }
 
 }  // namespace spoke

@@ -1,7 +1,8 @@
 #pragma once
 // DescriptorCache: the one process-wide cache of compiled descriptor sets, keyed by module,
-// version spelling and source_info; byte-bounded LRU, thread-safe.
+// version spelling and SetDetail; byte-bounded LRU, thread-safe.
 // DescriptorSet: one compiled FileDescriptorSet and the digest of the version it belongs to.
+// SetDetail: how much source info a set carries.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,12 +20,19 @@ struct DescriptorSet {
 };
 using DescriptorSetPtr = std::shared_ptr<const DescriptorSet>;
 
+enum class SetDetail : char {
+    Plain = '-',       // no source info
+    SourceInfo = 's',  // on the version's and its dependencies' files, not on the well-known
+                       // types: what compiles give, and lint and compatibility checks read
+    Served = 'w',      // on every file, the well-known types too: what ?source_info=true serves
+};
+
 // Parts joined with NUL, which no module name or version can contain.
 inline std::string descriptor_cache_key(std::string_view module, std::string_view version,
-                                        bool source_info) {
+                                        SetDetail detail) {
     std::string key;
     key.reserve(6 + module.size() + version.size());
-    key.append("d", 1).append(1, source_info ? 's' : '-').append(1, '\0').append(module);
+    key.append("d", 1).append(1, static_cast<char>(detail)).append(1, '\0').append(module);
     key.append(1, '\0').append(version);
     return key;
 }
@@ -37,8 +45,8 @@ class DescriptorCache {
     DescriptorCache& operator=(const DescriptorCache&) = delete;
 
     // Any thread. `version` as spelled (the stored spelling or the one a request used).
-    DescriptorSetPtr find(std::string_view module, std::string_view version, bool source_info);
-    void insert(std::string_view module, std::string_view version, bool source_info,
+    DescriptorSetPtr find(std::string_view module, std::string_view version, SetDetail detail);
+    void insert(std::string_view module, std::string_view version, SetDetail detail,
                 DescriptorSetPtr set);
 
     size_t max_bytes() const { return sets_.max_bytes(); }

@@ -4,6 +4,7 @@
 
 #include "reactor/guarded_work.hpp"
 #include "registry/proto_compiler.hpp"
+#include "registry/well_known_types.hpp"
 #include "services/work_admissions.hpp"
 
 namespace spoke {
@@ -53,31 +54,70 @@ void DescriptorService::get(DescriptorQuery query, Completion<DescriptorSetPtr> 
          done = std::move(done)](Result<VersionSnapshotPtr> found) mutable {
             if (!found) return done(std::move(found).error());
             const VersionRecord& r = (*found)->record;
-            // "latest" (or the other 'v' spelling) may already be compiled.
+            // "latest" (or the other 'v' spelling) may already be cached.
             if (DescriptorSetPtr hit = cached(r.module_name, r.version, query.source_info)) {
                 return done(std::move(hit));
             }
-            reader_.closure_of(
-                std::move(*found), [this, query = std::move(query), done = std::move(done)](
-                                       Result<VersionClosure> closure) mutable {
-                    if (!closure) return done(std::move(closure).error());
-                    const bool source_info = query.source_info;
-                    LifetimeGuard wanted = query.wanted;
-                    compile(std::move(*closure), source_info, std::move(wanted),
-                            [this, query = std::move(query),
-                             done = std::move(done)](Result<DescriptorSetPtr> set) mutable {
-                                if (!set) {
-                                    return done(stored_compile_failed(
-                                        set.error(), "descriptor compile failed: "));
-                                }
-                                if (query.version != "latest") {
-                                    env_.descriptors.insert(query.module, query.version,
-                                                            query.source_info, *set);
-                                }
-                                done(std::move(set));
-                            });
-                });
+            const std::string stored = r.version;
+            LifetimeGuard wanted = query.wanted;
+            compiled(std::move(*found), query.source_info, std::move(wanted),
+                     [this, query = std::move(query), stored,
+                      done = std::move(done)](Result<DescriptorSetPtr> set) mutable {
+                         if (!set) {
+                             return done(
+                                 stored_compile_failed(set.error(), "descriptor compile failed: "));
+                         }
+                         // Kept under the stored spelling and the one asked for ("latest" moves).
+                         auto keep = [this, module = query.module, stored,
+                                      requested = query.version](SetDetail detail,
+                                                                 const DescriptorSetPtr& kept) {
+                             env_.descriptors.insert(module, stored, detail, kept);
+                             if (requested != "latest" && requested != stored) {
+                                 env_.descriptors.insert(module, requested, detail, kept);
+                             }
+                         };
+                         if (!query.source_info) {
+                             keep(SetDetail::Plain, *set);
+                             return done(std::move(set));
+                         }
+                         serve_with_well_known(std::move(*set), std::move(query.wanted),
+                                               [keep = std::move(keep), done = std::move(done)](
+                                                   Result<DescriptorSetPtr> served) mutable {
+                                                   if (served) keep(SetDetail::Served, *served);
+                                                   done(std::move(served));
+                                               });
+                     });
         });
+}
+
+void DescriptorService::compiled(VersionSnapshotPtr root, bool source_info, LifetimeGuard wanted,
+                                 Completion<DescriptorSetPtr> done) const {
+    const VersionRecord& r = root->record;
+    const SetDetail detail = source_info ? SetDetail::SourceInfo : SetDetail::Plain;
+    if (DescriptorSetPtr hit = env_.descriptors.find(r.module_name, r.version, detail)) {
+        env_.loop.defer(
+            [hit = std::move(hit), done = std::move(done)]() mutable { done(std::move(hit)); });
+        return;
+    }
+    reader_.closure_of(
+        std::move(root), [this, source_info, wanted = std::move(wanted),
+                          done = std::move(done)](Result<VersionClosure> closure) mutable {
+            if (!closure) return done(std::move(closure).error());
+            compile(std::move(*closure), source_info, std::move(wanted), std::move(done));
+        });
+}
+
+void DescriptorService::serve_with_well_known(DescriptorSetPtr set, LifetimeGuard wanted,
+                                              Completion<DescriptorSetPtr> done) const {
+    run_admitted<DescriptorSetPtr>(
+        env_.pool, env_.loop, env_.admissions.compile, std::move(wanted), "well-known source info",
+        [set = std::move(set)]() -> Result<DescriptorSetPtr> {
+            auto bytes = with_well_known_source_info(*set->bytes);
+            if (!bytes) return std::move(bytes).error();
+            return std::make_shared<const DescriptorSet>(
+                DescriptorSet{std::make_shared<const std::string>(std::move(*bytes)), set->digest});
+        },
+        std::move(done));
 }
 
 void DescriptorService::with_source_info(std::vector<VersionRecord> records, LifetimeGuard wanted,
@@ -89,7 +129,8 @@ void DescriptorService::with_source_info(std::vector<VersionRecord> records, Lif
     for (size_t i = 0; i < records.size(); ++i) {
         const VersionRecord& r = records[i];
         join->out[i] = CompiledVersion{r.version, nullptr, own_paths(r)};
-        if (DescriptorSetPtr hit = cached(r.module_name, r.version, true)) {
+        if (DescriptorSetPtr hit =
+                env_.descriptors.find(r.module_name, r.version, SetDetail::SourceInfo)) {
             join->out[i].descriptor_set = hit->bytes;
             --join->pending;
             continue;
@@ -114,10 +155,10 @@ void DescriptorService::with_source_info(std::vector<VersionRecord> records, Lif
     env_.loop.defer([join] { join->complete_one(); });
 }
 
-void DescriptorService::remember(const VersionRecord& stored, bool source_info,
+void DescriptorService::remember(const VersionRecord& stored, SetDetail detail,
                                  std::shared_ptr<const std::string> bytes) const {
     env_.descriptors.insert(
-        stored.module_name, stored.version, source_info,
+        stored.module_name, stored.version, detail,
         std::make_shared<const DescriptorSet>(DescriptorSet{std::move(bytes), stored.digest}));
 }
 
@@ -137,7 +178,8 @@ void DescriptorService::compile(VersionClosure closure, bool source_info, Lifeti
             auto set = std::make_shared<const DescriptorSet>(DescriptorSet{
                 std::make_shared<const std::string>(std::move(compiled->descriptor_set)),
                 r.digest});
-            env_.descriptors.insert(r.module_name, r.version, source_info, set);
+            env_.descriptors.insert(r.module_name, r.version,
+                                    source_info ? SetDetail::SourceInfo : SetDetail::Plain, set);
             done(std::move(set));
         });
 }

@@ -30,14 +30,17 @@ class DescriptorService {
     DescriptorService(const ServiceEnv& env, const VersionReader& reader)
         : env_(env), reader_(reader) {}
 
-    // The hot path: the set cached under exactly this spelling, or nullptr. No storage, no
+    // The hot path: the set the descriptor route serves (with source info: on every file, the
+    // well-known types too), cached under exactly this spelling, or nullptr. No storage, no
     // compile.
     DescriptorSetPtr cached(std::string_view module, std::string_view version,
                             bool source_info) const {
-        return env_.descriptors.find(module, version, source_info);
+        return env_.descriptors.find(module, version,
+                                     source_info ? SetDetail::Served : SetDetail::Plain);
     }
 
-    // A version's set: cached, or loaded with its closure and compiled (compile work, admitted),
+    // The set the descriptor route serves: cached, or loaded with its closure and compiled
+    // (compile work, admitted; with source info, the well-known types' added on the pool too),
     // then cached under the stored and the requested spelling. A stored version that no longer
     // compiles is Internal.
     void get(DescriptorQuery query, Completion<DescriptorSetPtr> done) const;
@@ -47,15 +50,21 @@ class DescriptorService {
     void with_source_info(std::vector<VersionRecord> records, LifetimeGuard wanted,
                           Completion<std::vector<CompiledVersion>> done) const;
 
-    // Keeps a set the push compiled for the version it stored.
-    void remember(const VersionRecord& stored, bool source_info,
+    // Keeps a set the push compiled for the version it stored (Plain or SourceInfo).
+    void remember(const VersionRecord& stored, SetDetail detail,
                   std::shared_ptr<const std::string> bytes) const;
 
   private:
+    // A loaded version's set as compiles give it (Plain or SourceInfo): cached, or compiled.
+    void compiled(VersionSnapshotPtr root, bool source_info, LifetimeGuard wanted,
+                  Completion<DescriptorSetPtr> done) const;
     // Compiles a loaded version and caches the set under its stored spelling; compile errors as
     // the compiler gave them.
     void compile(VersionClosure closure, bool source_info, LifetimeGuard wanted,
                  Completion<DescriptorSetPtr> done) const;
+    // A SourceInfo set with the well-known types' source info added (on the pool).
+    void serve_with_well_known(DescriptorSetPtr set, LifetimeGuard wanted,
+                               Completion<DescriptorSetPtr> done) const;
 
     const ServiceEnv& env_;
     const VersionReader& reader_;

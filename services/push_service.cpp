@@ -252,8 +252,8 @@ void PushService::store(RunPtr run) const {
             if (!put) return finish(std::move(run), std::move(put).error());
             // The compile that admitted the version produced its descriptor sets: keep them
             // (the next push's gate checks against the one with source info).
-            descriptors_.remember(put->record, false, std::move(run->without_source));
-            descriptors_.remember(put->record, true, std::move(run->with_source));
+            descriptors_.remember(put->record, SetDetail::Plain, std::move(run->without_source));
+            descriptors_.remember(put->record, SetDetail::SourceInfo, std::move(run->with_source));
             std::vector<LintWarning> warnings = std::move(run->warnings);
             finish(std::move(run), PushOutcome(PushStored{std::move(*put), std::move(warnings)}));
         });

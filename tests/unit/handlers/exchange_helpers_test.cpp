@@ -44,7 +44,10 @@ TEST(CacheKeys, DistinctPerKindAndFormat) {
     EXPECT_NE(version_cache_key("a", "1.0.0"), version_cache_key("a", "v1.0.0"));
     EXPECT_NE(file_cache_key("a", "1.0.0", "x.proto", FileFormat::Json),
               file_cache_key("a", "1.0.0", "x.proto", FileFormat::Text));
-    EXPECT_NE(descriptor_cache_key("a", "1.0.0", true), descriptor_cache_key("a", "1.0.0", false));
+    EXPECT_NE(descriptor_cache_key("a", "1.0.0", SetDetail::SourceInfo),
+              descriptor_cache_key("a", "1.0.0", SetDetail::Plain));
+    EXPECT_NE(descriptor_cache_key("a", "1.0.0", SetDetail::SourceInfo),
+              descriptor_cache_key("a", "1.0.0", SetDetail::Served));
     // NUL separators keep ("ab","c") and ("a","bc") apart.
     EXPECT_NE(version_cache_key("ab", "c"), version_cache_key("a", "bc"));
 }

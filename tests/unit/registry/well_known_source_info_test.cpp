@@ -1,5 +1,7 @@
-// A compile with source info gives the well-known types their source_code_info too (as protoc
-// --include_source_info does), and stripping it gives exactly the plain compile's bytes.
+// with_well_known_source_info gives the well-known types of a set compiled with source info
+// their source_code_info too (as protoc --include_source_info does), and stripping it gives
+// exactly the plain compile's bytes. Compiles themselves leave it out (it is what the descriptor
+// route serves, not what lint and the compatibility checks read).
 
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
@@ -28,15 +30,24 @@ CompileRequest importing_every_well_known_type(bool source_info) {
     return CompileRequest{{{"all.proto", text}}, {}, source_info};
 }
 
-pb::FileDescriptorSet compile_set(const CompileRequest& request) {
+std::string compile_bytes(const CompileRequest& request) {
     Result<CompiledSchema> out = Error::internal("not run");
     testing::run_on_big_stack([&] { out = compile_schema(request, {}); });
     EXPECT_TRUE(out.ok()) << out.error().message;
+    return out.ok() ? out->descriptor_set : std::string();
+}
+
+pb::FileDescriptorSet parse_set(const std::string& bytes) {
     pb::FileDescriptorSet set;
-    if (out.ok()) {
-        EXPECT_TRUE(set.ParseFromString(out->descriptor_set));
-    }
+    EXPECT_TRUE(set.ParseFromString(bytes));
     return set;
+}
+
+// What the descriptor route serves with ?source_info=true.
+pb::FileDescriptorSet served_set(const CompileRequest& request) {
+    Result<std::string> served = with_well_known_source_info(compile_bytes(request));
+    EXPECT_TRUE(served.ok()) << served.error().message;
+    return parse_set(served.ok() ? *served : std::string());
 }
 
 TEST(WellKnownSourceInfo, EveryWellKnownFileIsEmbedded) {
@@ -50,8 +61,16 @@ TEST(WellKnownSourceInfo, EveryWellKnownFileIsEmbedded) {
     }
 }
 
-TEST(WellKnownSourceInfo, ImportedWellKnownTypesCarrySourceInfo) {
-    pb::FileDescriptorSet set = compile_set(importing_every_well_known_type(true));
+TEST(WellKnownSourceInfo, ACompileLeavesTheirsOutAndOnlyTheirs) {
+    pb::FileDescriptorSet set = parse_set(compile_bytes(importing_every_well_known_type(true)));
+    ASSERT_EQ(set.file_size(), 12);
+    for (const auto& f : set.file()) {
+        EXPECT_EQ(f.source_code_info().location_size() > 0, f.name() == "all.proto") << f.name();
+    }
+}
+
+TEST(WellKnownSourceInfo, ServedWellKnownTypesCarrySourceInfo) {
+    pb::FileDescriptorSet set = served_set(importing_every_well_known_type(true));
     ASSERT_EQ(set.file_size(), 12);
     for (const auto& f : set.file()) {
         EXPECT_TRUE(f.has_source_code_info()) << f.name();
@@ -71,8 +90,9 @@ TEST(WellKnownSourceInfo, ImportedWellKnownTypesCarrySourceInfo) {
 }
 
 TEST(WellKnownSourceInfo, WithoutSourceInfoTheyAreTheSameDescriptors) {
-    pb::FileDescriptorSet with = compile_set(importing_every_well_known_type(true));
-    pb::FileDescriptorSet without = compile_set(importing_every_well_known_type(false));
+    pb::FileDescriptorSet with = served_set(importing_every_well_known_type(true));
+    pb::FileDescriptorSet without =
+        parse_set(compile_bytes(importing_every_well_known_type(false)));
     ASSERT_EQ(with.file_size(), without.file_size());
     for (int i = 0; i < with.file_size(); ++i) {
         pb::FileDescriptorProto stripped = with.file(i);
@@ -81,6 +101,15 @@ TEST(WellKnownSourceInfo, WithoutSourceInfoTheyAreTheSameDescriptors) {
         EXPECT_EQ(stripped.SerializeAsString(), without.file(i).SerializeAsString())
             << with.file(i).name();
     }
+}
+
+TEST(WellKnownSourceInfo, ASetWithoutWellKnownTypesIsServedUnchanged) {
+    const std::string bytes = compile_bytes(CompileRequest{
+        {{"plain.proto", "syntax = \"proto3\";\nmessage P { int32 a = 1; }\n"}}, {}, true});
+    Result<std::string> served = with_well_known_source_info(bytes);
+    ASSERT_TRUE(served.ok());
+    EXPECT_EQ(*served, bytes);
+    EXPECT_FALSE(with_well_known_source_info("\xff\xff\xff").ok());
 }
 
 }  // namespace

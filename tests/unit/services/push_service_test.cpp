@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/filesystem/filesystem_backend.hpp"
 #include "backends/filesystem/filesystem_store.hpp"
@@ -86,13 +88,14 @@ class PushServiceTest : public ::testing::Test {
     Lifetime request;  // stands for the HTTP exchange
 };
 
-bool every_file_has_source_info(const std::string& set_bytes, bool expected) {
+// The set's files, each with whether it carries source info (any location).
+std::vector<std::pair<std::string, bool>> source_info_by_file(const std::string& set_bytes) {
     google::protobuf::FileDescriptorSet set;
-    if (!set.ParseFromString(set_bytes) || set.file_size() == 0) return false;
-    for (const auto& f : set.file()) {
-        if (f.has_source_code_info() != expected) return false;
-    }
-    return true;
+    std::vector<std::pair<std::string, bool>> out;
+    if (!set.ParseFromString(set_bytes)) return out;
+    for (const auto& f : set.file())
+        out.emplace_back(f.name(), f.source_code_info().location_size() > 0);
+    return out;
 }
 
 TEST_F(PushServiceTest, StoresAndSeedsTheDescriptorCacheWithAndWithoutSourceInfo) {
@@ -103,12 +106,20 @@ TEST_F(PushServiceTest, StoresAndSeedsTheDescriptorCacheWithAndWithoutSourceInfo
     EXPECT_EQ(stored->put.outcome, PutOutcome::Created);
     EXPECT_EQ(stored->put.record.version, "1.0.0");
 
-    DescriptorSetPtr plain = services->descriptors.cached("acme", "1.0.0", false);
-    DescriptorSetPtr with_info = services->descriptors.cached("acme", "1.0.0", true);
+    DescriptorSetPtr plain = descriptors.find("acme", "1.0.0", SetDetail::Plain);
+    DescriptorSetPtr with_info = descriptors.find("acme", "1.0.0", SetDetail::SourceInfo);
     ASSERT_TRUE(plain && with_info);
     EXPECT_EQ(plain->digest, stored->put.record.digest);
-    EXPECT_TRUE(every_file_has_source_info(*plain->bytes, false));
-    EXPECT_TRUE(every_file_has_source_info(*with_info->bytes, true));  // WKT included
+    using Files = std::vector<std::pair<std::string, bool>>;
+    EXPECT_EQ(source_info_by_file(*plain->bytes),
+              (Files{{"google/protobuf/timestamp.proto", false}, {"acme/user.proto", false}}));
+    // The compile's own flavour: the well-known types without theirs (lint and the gate do not
+    // read them).
+    EXPECT_EQ(source_info_by_file(*with_info->bytes),
+              (Files{{"google/protobuf/timestamp.proto", false}, {"acme/user.proto", true}}));
+    // What the descriptor route serves with source info (the well-known types' added) is made
+    // when first asked for, not by the push.
+    EXPECT_EQ(services->descriptors.cached("acme", "1.0.0", true), nullptr);
 
     // The same push again is Identical, not a conflict, and is not gated against itself.
     auto again = push(input("1.0.0", kV1, request.guard()));

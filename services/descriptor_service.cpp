@@ -59,8 +59,9 @@ void DescriptorService::get(DescriptorQuery query, Completion<DescriptorSetPtr> 
                 return done(std::move(hit));
             }
             const std::string stored = r.version;
+            const bool source_info = query.source_info;
             LifetimeGuard wanted = query.wanted;
-            compiled(std::move(*found), query.source_info, std::move(wanted),
+            compiled(std::move(*found), source_info, std::move(wanted),
                      [this, query = std::move(query), stored,
                       done = std::move(done)](Result<DescriptorSetPtr> set) mutable {
                          if (!set) {

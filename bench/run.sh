@@ -137,6 +137,7 @@ warm 1 "$BASE$hot_path"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
 warm 1 "$BASE/modules?limit=100"
+warm 1 "$BASE/" "$here/lua/paths.lua" "$work/latest_paths.txt"
 
 # Runs interleave scenarios so slow drift from other load on the box hits all of them alike.
 for ((rep = 1; rep <= REPEATS; rep++)); do
@@ -147,6 +148,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   run_wrk many-versions 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
   run_wrk files 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
   run_wrk list-modules 1 "$PINNED_PID" "$BASE/modules?limit=100"
+  run_wrk latest-version 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/latest_paths.txt"
 done
 stop_pid "$NGINX_PID"
 stop_pid "$EVHTTP_PID"
@@ -190,7 +192,7 @@ echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION;" \
 echo "   vs nginx: pinned rows against nginx-static, unpinned rows against nginx-2workers"
 printf "%-22s %9s %8s %8s %7s %8s %9s %10s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
   "srv CPU" "vs nginx" "req/s/core" "vs nginx"
-for s in nginx-static evhttp-static hot-version many-versions files list-modules push \
+for s in nginx-static evhttp-static hot-version many-versions files list-modules latest-version push \
   nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
   case $s in

@@ -12,6 +12,7 @@
 #include "reactor/worker_pool.hpp"
 #include "server/request_metrics.hpp"
 #include "services/codegen/codegen_service.hpp"
+#include "services/descriptor_cache.hpp"
 #include "services/work_admissions.hpp"
 
 namespace spoke {
@@ -83,13 +84,15 @@ void append_work_metrics(const WorkAdmissions& admissions, std::string& out) {
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
-                           const CodegenService& codegen, const WorkAdmissions& admissions)
+                           const CodegenService& codegen, const WorkAdmissions& admissions,
+                           const DescriptorCache& descriptors)
     : config_(config),
       loops_(loops),
       pool_(pool),
       cache_(cache),
       codegen_(codegen),
       admissions_(admissions),
+      descriptors_(descriptors),
       backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
@@ -348,6 +351,12 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
                   "tier=\"l1\"", cache_.misses());
     append_metric(out, "spoke_cache_bytes", "gauge", "Bytes held by the response cache.",
                   "tier=\"l1\"", cache_.bytes());
+    append_metric(out, "spoke_descriptor_cache_hits_total", "counter",
+                  "Compiled descriptor set cache hits.", "", descriptors_.hits());
+    append_metric(out, "spoke_descriptor_cache_misses_total", "counter",
+                  "Compiled descriptor set cache misses.", "", descriptors_.misses());
+    append_metric(out, "spoke_descriptor_cache_bytes", "gauge",
+                  "Bytes held by the compiled descriptor set cache.", "", descriptors_.bytes());
     append_codegen_metrics(codegen_, out);
     append_work_metrics(admissions_, out);
     backend_.append_metrics(out);

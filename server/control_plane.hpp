@@ -21,6 +21,7 @@ struct event;
 namespace spoke {
 
 class ResponseCache;
+class DescriptorCache;
 class CodegenService;
 struct WorkAdmissions;
 
@@ -28,7 +29,8 @@ class ControlPlane {
   public:
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
-                 const CodegenService& codegen, const WorkAdmissions& admissions);
+                 const CodegenService& codegen, const WorkAdmissions& admissions,
+                 const DescriptorCache& descriptors);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -61,6 +63,7 @@ class ControlPlane {
     const ResponseCache& cache_;
     const CodegenService& codegen_;
     const WorkAdmissions& admissions_;
+    const DescriptorCache& descriptors_;
     const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes

@@ -163,9 +163,11 @@ int run_server(Config config) {
     settings.limits.max_total_bytes = config.max_body;
 
     auto pool = std::make_unique<WorkerPool>(config.worker_threads);
-    // The rendered-response share is split: a quarter for compiled descriptor sets.
-    DescriptorCache descriptors(cache_share / 4);
-    ResponseCache cache(cache_share - cache_share / 4);
+    // The rendered-response share is split in halves: rendered responses, and compiled
+    // descriptor sets (both lived in one LRU before; with a quarter, a push's gate found the
+    // previous versions' sets evicted under a 1000-module seeding and compiled them again).
+    DescriptorCache descriptors(cache_share / 2);
+    ResponseCache cache(cache_share - cache_share / 2);
     WorkAdmissions admissions(static_cast<size_t>(config.work_queue));
     CodegenService codegen(discover_languages(), *pool, codegen_settings(config, settings));
     std::vector<std::unique_ptr<ApiLoop>> loops;
@@ -176,7 +178,8 @@ int run_server(Config config) {
     }
     int exit_code = 0;
     {
-        ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions);
+        ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions,
+                             descriptors);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

@@ -115,6 +115,7 @@ void DescriptorService::serve_with_well_known(DescriptorSetPtr set, LifetimeGuar
         [set = std::move(set)]() -> Result<DescriptorSetPtr> {
             auto bytes = with_well_known_source_info(*set->bytes);
             if (!bytes) return std::move(bytes).error();
+            if (*bytes == *set->bytes) return set;  // no well-known types: share the bytes
             return std::make_shared<const DescriptorSet>(
                 DescriptorSet{std::make_shared<const std::string>(std::move(*bytes)), set->digest});
         },

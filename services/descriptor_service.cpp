@@ -10,6 +10,11 @@
 namespace spoke {
 namespace {
 
+// The flavour a compile gives: with source info, the well-known types' left out.
+SetDetail compiled_detail(bool source_info) {
+    return source_info ? SetDetail::SourceInfo : SetDetail::Plain;
+}
+
 std::vector<std::string> own_paths(const VersionRecord& r) {
     std::vector<std::string> paths;
     paths.reserve(r.files.size());
@@ -68,25 +73,31 @@ void DescriptorService::get(DescriptorQuery query, Completion<DescriptorSetPtr> 
                              return done(
                                  stored_compile_failed(set.error(), "descriptor compile failed: "));
                          }
-                         // Kept under the stored spelling and the one asked for ("latest" moves).
-                         auto keep = [this, module = query.module, stored,
-                                      requested = query.version](SetDetail detail,
-                                                                 const DescriptorSetPtr& kept) {
-                             env_.descriptors.insert(module, stored, detail, kept);
+                         // Also kept under the spelling asked for ("latest" moves). compiled()
+                         // keeps a Plain set under the stored spelling already.
+                         auto keep_requested = [this, module = query.module, stored,
+                                                requested = query.version](
+                                                   SetDetail detail, const DescriptorSetPtr& kept) {
                              if (requested != "latest" && requested != stored) {
                                  env_.descriptors.insert(module, requested, detail, kept);
                              }
                          };
                          if (!query.source_info) {
-                             keep(SetDetail::Plain, *set);
+                             keep_requested(SetDetail::Plain, *set);
                              return done(std::move(set));
                          }
-                         serve_with_well_known(std::move(*set), std::move(query.wanted),
-                                               [keep = std::move(keep), done = std::move(done)](
-                                                   Result<DescriptorSetPtr> served) mutable {
-                                                   if (served) keep(SetDetail::Served, *served);
-                                                   done(std::move(served));
-                                               });
+                         serve_with_well_known(
+                             std::move(*set), std::move(query.wanted),
+                             [this, module = query.module, stored,
+                              keep_requested = std::move(keep_requested),
+                              done = std::move(done)](Result<DescriptorSetPtr> served) mutable {
+                                 if (served) {
+                                     env_.descriptors.insert(module, stored, SetDetail::Served,
+                                                             *served);
+                                     keep_requested(SetDetail::Served, *served);
+                                 }
+                                 done(std::move(served));
+                             });
                      });
         });
 }
@@ -94,8 +105,8 @@ void DescriptorService::get(DescriptorQuery query, Completion<DescriptorSetPtr> 
 void DescriptorService::compiled(VersionSnapshotPtr root, bool source_info, LifetimeGuard wanted,
                                  Completion<DescriptorSetPtr> done) const {
     const VersionRecord& r = root->record;
-    const SetDetail detail = source_info ? SetDetail::SourceInfo : SetDetail::Plain;
-    if (DescriptorSetPtr hit = env_.descriptors.find(r.module_name, r.version, detail)) {
+    if (DescriptorSetPtr hit =
+            env_.descriptors.find(r.module_name, r.version, compiled_detail(source_info))) {
         env_.loop.defer(
             [hit = std::move(hit), done = std::move(done)]() mutable { done(std::move(hit)); });
         return;
@@ -180,8 +191,7 @@ void DescriptorService::compile(VersionClosure closure, bool source_info, Lifeti
             auto set = std::make_shared<const DescriptorSet>(DescriptorSet{
                 std::make_shared<const std::string>(std::move(compiled->descriptor_set)),
                 r.digest});
-            env_.descriptors.insert(r.module_name, r.version,
-                                    source_info ? SetDetail::SourceInfo : SetDetail::Plain, set);
+            env_.descriptors.insert(r.module_name, r.version, compiled_detail(source_info), set);
             done(std::move(set));
         });
 }

@@ -1,8 +1,8 @@
 #pragma once
-// HttpExchange: one HTTP request and its single reply. Handlers see only this, never event2/http.h.
+// HttpExchange: one HTTP request and its single reply. Handlers see only this, never the
+// connection, the parser or libevent.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,23 +10,21 @@
 #include <utility>
 #include <vector>
 
+#include "reactor/http_method.hpp"
+#include "reactor/http_request.hpp"
 #include "reactor/lifetime.hpp"
-
-struct evhttp_request;
-struct evbuffer;
 
 namespace spoke {
 
 class EventLoop;
 class HttpServer;
 class ExchangeHandle;
-
-enum class HttpMethod { Get, Head, Post, Put, Delete, Patch, Options, Other };
-std::string_view method_name(HttpMethod m);
+class HttpConnection;
 
 class HttpExchange {
   public:
-    HttpExchange(HttpServer& server, evhttp_request* req, uint64_t id);
+    HttpExchange(HttpServer& server, HttpConnection& conn, std::unique_ptr<HttpRequest> request,
+                 uint64_t id);
     ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
     HttpExchange& operator=(const HttpExchange&) = delete;
@@ -36,14 +34,14 @@ class HttpExchange {
     // A handle for completions to find this exchange later (defined below ExchangeHandle).
     ExchangeHandle handle() const;
 
-    HttpMethod method() const { return method_; }
+    HttpMethod method() const { return request_->method; }
     // Path without the query, still percent-encoded (the router decodes each segment).
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return request_->path; }
     // Decoded query parameter (first occurrence), if present.
     std::optional<std::string> query(std::string_view key) const;
     // Request header (case-insensitive name).
     std::optional<std::string_view> header(std::string_view name) const;
-    // Whole request body (libevent buffers it up to SPOKE_MAX_BODY).
+    // Whole request body (the connection reads it, up to SPOKE_MAX_BODY, before the handler runs).
     std::string_view body() const;
     const std::string& request_id() const { return request_id_; }
     // Client address (empty once the reply is sent: it is read from the live connection).
@@ -76,22 +74,27 @@ class HttpExchange {
 
     int64_t started_ns() const { return started_ns_; }
 
+    // The connection this exchange replies on; null once it replied or the client left.
+    const HttpConnection* connection() const { return conn_; }
+
   private:
     friend class HttpServer;
-    void send(int status, std::string_view content_type, size_t body_size,
-              const std::function<void(::evbuffer*)>& fill);
+    void send(int status, std::string_view content_type, std::string_view body,
+              std::shared_ptr<const std::string> shared);
+    // The connection is gone (client left, server stopping): replies are dropped from now on.
+    void detach();
 
     HttpServer& server_;
-    evhttp_request* req_;  // owned by libevent until evhttp_send_reply
+    HttpConnection* conn_;
+    std::unique_ptr<HttpRequest> request_;
     uint64_t id_;
-    HttpMethod method_ = HttpMethod::Other;
-    std::string path_;
-    std::string raw_query_;
     std::string request_id_;
     std::string traceparent_;
+    std::string extra_headers_;  // add_header() lines, already formatted
     std::string_view route_ = "unmatched";
     size_t route_index_ = kUnmatchedRoute;
     bool replied_ = false;
+    bool detached_ = false;
     int64_t started_ns_ = 0;
     Lifetime lifetime_;  // last: ends first
 };

@@ -1,108 +1,223 @@
 #include "reactor/http_server.hpp"
 
-#include <event2/http.h>
-#include <event2/listener.h>
-#include <event2/util.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <http_parser.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 
+#include "reactor/http_connection.hpp"
 #include "reactor/log.hpp"
+#include "reactor/log_throttle.hpp"
 
 namespace spoke {
 
 namespace {
 
-// libevent hands the accept-error callback the evhttp, not us: this finds the owning server.
-// Touched only at construction, destruction and on accept errors.
-std::mutex servers_mutex;
-std::unordered_map<const evhttp*, HttpServer*>& servers_by_http() {
-    static std::unordered_map<const evhttp*, HttpServer*> servers;
-    return servers;
-}
-
-HttpServer* server_of(const evhttp* http) {
-    std::lock_guard lock(servers_mutex);
-    auto it = servers_by_http().find(http);
-    return it == servers_by_http().end() ? nullptr : it->second;
-}
-
 constexpr std::string_view kDeadlineBody =
     R"({"error":"the request did not complete before its deadline","code":"UNAVAILABLE"})";
+// Connections accepted per wakeup: a flood of connects cannot starve the open connections.
+constexpr int kAcceptsPerWakeup = 64;
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+LogThrottle& refused_limit_log() {
+    static LogThrottle log(LogLevel::Warn,
+                           "connection refused: SPOKE_MAX_CONNECTIONS connections are open");
+    return log;
+}
+LogThrottle& refused_descriptors_log() {
+    static LogThrottle log(LogLevel::Warn, "connection refused: out of file descriptors");
+    return log;
+}
+LogThrottle& client_gone_log() {
+    static LogThrottle log(LogLevel::Info, "client disconnected before its reply");
+    return log;
+}
+LogThrottle& accept_error_log() {
+    static LogThrottle log(LogLevel::Warn, "accept failed");
+    return log;
+}
+
+int64_t now_coarse_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// http_parser's own head limit is process-wide: it must not fire before ours (431 with our
+// message). Raised once, before any loop parses.
+void raise_parser_head_limit(size_t ours) {
+    static std::mutex m;
+    static size_t applied = 0;
+    std::lock_guard lock(m);
+    const size_t wanted = std::max<size_t>(ours + 4096, 80 * 1024);
+    if (wanted > applied) {
+        http_parser_set_max_header_size(static_cast<uint32_t>(wanted));
+        applied = wanted;
+    }
+}
+
+bool is_descriptor_shortage(int err) {
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(EventLoop& loop, const Router& router, HttpServerOptions options,
                        ExchangeObserver* observer)
-    : loop_(loop), router_(router), options_(options), observer_(observer) {
-    http_ = evhttp_new(loop_.base());
-    evhttp_set_gencb(http_, &HttpServer::on_request, this);
-    evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(options_.max_body_bytes));
-    evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(options_.max_header_bytes));
-    evhttp_set_timeout(http_, static_cast<int>(options_.io_timeout.count()));
-    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                          EVHTTP_REQ_PATCH);
-    // Without lingering close an over-size body resets the connection instead of a 413.
-    evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE);
-    evhttp_set_default_content_type(http_, "application/json; charset=utf-8");
-    std::lock_guard lock(servers_mutex);
-    servers_by_http()[http_] = this;
+    : loop_(loop),
+      router_(router),
+      options_(options),
+      observer_(observer),
+      read_buffer_(std::make_unique<char[]>(kReadBufferSize)),
+      free_later_(loop, [this] { free_finished(); }) {
+    if (options_.budget == nullptr) {
+        own_budget_ = std::make_unique<ConnectionBudget>(options_.max_connections);
+    }
+    budget_ = options_.budget != nullptr ? options_.budget : own_budget_.get();
+    if (options_.counters == nullptr) own_counters_ = std::make_unique<HttpCounters>();
+    counters_ = options_.counters != nullptr ? options_.counters : own_counters_.get();
+    raise_parser_head_limit(options_.limits.max_head_bytes);
+    refill_reserve();
+    // Deadlines are checked by one sweep a loop, not a timer per connection: the hot path only
+    // stamps times. The sweep's period bounds how late a deadline is noticed.
+    const auto shortest = std::min({options_.header_timeout, options_.read_timeout,
+                                    options_.idle_timeout, options_.write_timeout});
+    const auto period =
+        std::clamp(shortest / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+    sweep_timer_ = std::make_unique<Timer>(loop_, [this, period] {
+        sweep();
+        sweep_timer_->arm(period);
+    });
+    sweep_timer_->arm(period);
 }
 
 HttpServer::~HttpServer() {
-    // Exchanges still live here are abandoned: evhttp_free releases their requests.
+    stop_accepting();
+    sweep_timer_.reset();
+    // Exchanges still live here are abandoned with their connections.
+    for (auto& [id, live] : live_) live.exchange->detach();
     live_.clear();
-    {
-        std::lock_guard lock(servers_mutex);
-        servers_by_http().erase(http_);
-    }
+    for (auto& [id, conn] : connections_) conn->close(CloseReason::ServerStopping);
+    connections_.clear();
+    for (int fd : reserve_) ::close(fd);
     accept_retry_.reset();
-    evhttp_free(http_);
 }
 
 bool HttpServer::accept_on(int fd) {
-    bound_ = evhttp_accept_socket_with_handle(http_, fd);
-    if (bound_ == nullptr) {
-        ::close(fd);
+    listen_fd_ = fd;
+    accept_ev_ =
+        event_new(loop_.base(), fd, EV_READ | EV_PERSIST, &HttpServer::on_acceptable, this);
+    if (accept_ev_ == nullptr || event_add(accept_ev_, nullptr) != 0) {
+        stop_accepting();
         return false;
     }
-    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound_),
-                                &HttpServer::on_accept_error);
     return true;
 }
 
-void HttpServer::on_accept_error(evconnlistener* listener, void* arg) {
-    const int err = EVUTIL_SOCKET_ERROR();
-    HttpServer* self = server_of(static_cast<const evhttp*>(arg));
-    if (self == nullptr) return;
-    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-        Log::write(LogLevel::Warn, "accept failed",
-                   {{"error", std::string_view(std::strerror(err))}});
-        return;
+void HttpServer::stop_accepting() {
+    if (accept_ev_ != nullptr) {
+        event_free(accept_ev_);
+        accept_ev_ = nullptr;
     }
-    // The pending connection stays in the kernel's queue; try again shortly instead of spinning.
-    evconnlistener_disable(listener);
-    if (!self->accept_retry_) {
-        self->accept_retry_ = std::make_unique<Timer>(self->loop_, [self] {
-            if (self->bound_ != nullptr) {
-                evconnlistener_enable(evhttp_bound_socket_get_listener(self->bound_));
-            }
-        });
-    }
-    if (!self->accept_retry_->armed()) {
-        Log::write(LogLevel::Warn, "out of file descriptors: pausing accept for 100 ms",
-                   {{"loop", static_cast<int64_t>(self->loop_.index())}});
-        self->accept_retry_->arm(std::chrono::milliseconds(100));
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        listen_fd_ = -1;
     }
 }
 
-void HttpServer::stop_accepting() {
-    if (bound_ != nullptr) {
-        evhttp_del_accept_socket(http_, bound_);  // closes the listening fd
-        bound_ = nullptr;
+void HttpServer::set_draining() {
+    draining_ = true;
+    for (auto& [id, conn] : connections_) conn->close_if_idle();
+}
+
+void HttpServer::on_acceptable(int, short, void* arg) {
+    static_cast<HttpServer*>(arg)->accept_some();
+}
+
+void HttpServer::accept_some() {
+    for (int i = 0; i < kAcceptsPerWakeup && listen_fd_ >= 0; ++i) {
+        sockaddr_storage peer{};
+        socklen_t len = sizeof peer;
+        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            adopt(fd, peer, false);
+            continue;
+        }
+        const int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK) return;
+        if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
+        if (is_descriptor_shortage(err)) return accept_on_reserve();
+        accept_error_log().note();
+        return;
+    }
+}
+
+void HttpServer::adopt(int fd, const sockaddr_storage& peer, bool on_reserve) {
+    // Past the cap a connection costs one accept and one close: no read, no reply.
+    if (!budget_->try_acquire()) {
+        ::close(fd);
+        counters_->reject(HttpRejection::ConnectionLimit);
+        refused_limit_log().note();
+        return;
+    }
+    counters_->accepted.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t id = next_connection_id_++;
+    auto conn = std::make_unique<HttpConnection>(*this, fd, id, peer, on_reserve);
+    HttpConnection& c = *conn;
+    connections_.emplace(id, std::move(conn));
+    c.start();
+}
+
+// Out of descriptors: a reserve descriptor is closed so the waiting connection can be accepted,
+// then closed (API) or served (health); either way the listener does not spin on EMFILE and the
+// client is not left hanging in the backlog.
+void HttpServer::accept_on_reserve() {
+    if (reserve_.empty()) return pause_accepting();
+    ::close(reserve_.back());
+    reserve_.pop_back();
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0 && options_.serve_on_reserve) {
+        adopt(fd, peer, true);
+        return;
+    }
+    if (fd >= 0) ::close(fd);
+    counters_->reject(HttpRejection::Descriptors);
+    refused_descriptors_log().note();
+    refill_reserve();
+    if (reserve_.empty()) pause_accepting();
+}
+
+void HttpServer::refill_reserve() {
+    while (reserve_.size() < options_.reserve_descriptors) {
+        const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        reserve_.push_back(fd);
+    }
+}
+
+void HttpServer::pause_accepting() {
+    if (accept_ev_ == nullptr) return;
+    event_del(accept_ev_);
+    if (!accept_retry_) {
+        accept_retry_ = std::make_unique<Timer>(loop_, [this] {
+            refill_reserve();
+            if (accept_ev_ != nullptr) event_add(accept_ev_, nullptr);
+        });
+    }
+    if (!accept_retry_->armed()) {
+        refused_descriptors_log().note();
+        accept_retry_->arm(kAcceptRetry);
     }
 }
 
@@ -112,15 +227,12 @@ HttpExchange* HttpServer::find(uint64_t id) const {
     return it->second.exchange.get();
 }
 
-void HttpServer::on_request(evhttp_request* req, void* arg) {
-    static_cast<HttpServer*>(arg)->handle(req);
-}
-
-void HttpServer::handle(evhttp_request* req) {
+void HttpServer::dispatch(HttpConnection& conn, std::unique_ptr<HttpRequest> request) {
     const uint64_t id = next_id_++;
     auto& slot = live_[id];
     live_count_.fetch_add(1, std::memory_order_relaxed);
-    slot.exchange = std::make_unique<HttpExchange>(*this, req, id);
+    slot.exchange = std::make_unique<HttpExchange>(*this, conn, std::move(request), id);
+    conn.set_exchange(id);
     HttpExchange& ex = *slot.exchange;
 
     Router::Match match = router_.match(ex.method(), ex.path());
@@ -148,6 +260,25 @@ void HttpServer::handle(evhttp_request* req) {
     it->second.deadline->arm(options_.request_deadline);
 }
 
+void HttpServer::connection_closed(HttpConnection& conn, bool in_flight) {
+    budget_->release();
+    if (conn.on_reserve()) refill_reserve();
+    if (in_flight) {
+        // The client left while its request was with a handler: the exchange is finished now,
+        // its queued work is skipped and its completion finds nothing to reply to.
+        if (auto it = live_.find(conn.exchange());
+            it != live_.end() && !it->second.exchange->replied()) {
+            HttpExchange& ex = *it->second.exchange;
+            counters_->client_gone.fetch_add(1, std::memory_order_relaxed);
+            client_gone_log().note();
+            ex.detach();
+            finished(ex, 499, 0);
+        }
+    }
+    closed_connections_.push_back(conn.id());
+    free_later_.schedule();
+}
+
 void HttpServer::finished(HttpExchange& ex, int status, size_t body_bytes) {
     if (observer_ != nullptr) {
         timespec ts{};
@@ -157,13 +288,20 @@ void HttpServer::finished(HttpExchange& ex, int status, size_t body_bytes) {
     }
     // Freed on a later iteration: we may be inside the exchange's own deadline timer.
     finished_.push_back(ex.id());
-    if (finished_.size() == 1) loop_.defer([this] { free_finished(); });
+    free_later_.schedule();
 }
 
 void HttpServer::free_finished() {
     for (uint64_t id : finished_) live_.erase(id);
     live_count_.fetch_sub(finished_.size(), std::memory_order_relaxed);
     finished_.clear();
+    for (uint64_t id : closed_connections_) connections_.erase(id);
+    closed_connections_.clear();
+}
+
+void HttpServer::sweep() {
+    const int64_t now = now_coarse_ns();
+    for (auto& [id, conn] : connections_) conn->check_deadlines(now);
 }
 
 }  // namespace spoke

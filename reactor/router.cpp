@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "reactor/percent_encoding.hpp"
+
 namespace spoke {
 
 namespace {
@@ -34,13 +36,6 @@ Segments split_path(std::string_view path) {
 
 bool is_param(std::string_view seg) {
     return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 }  // namespace
@@ -78,24 +73,6 @@ const std::string& RouteParams::get(std::string_view name) const {
     return kEmpty;
 }
 
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= s.size()) return std::nullopt;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            c = static_cast<char>(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0') return std::nullopt;
-        out.push_back(c);
-    }
-    return out;
-}
-
 void Router::add(HttpMethod method, std::string_view pattern, RouteHandler handler) {
     Route r;
     r.method = method;
@@ -125,7 +102,7 @@ void Router::set_fallbacks(RouteHandler not_found, RouteHandler method_not_allow
 Router::Match Router::match(HttpMethod method, std::string_view raw_path) const {
     Match result;
     const auto segs = split_path(raw_path);
-    // HEAD is served by GET routes (libevent drops the body).
+    // HEAD is served by GET routes (the exchange sends the head without the body).
     const HttpMethod wanted = method == HttpMethod::Head ? HttpMethod::Get : method;
     for (size_t index = 0; index < routes_.size(); ++index) {
         const Route& r = routes_[index];

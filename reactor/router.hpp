@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reactor/http_exchange.hpp"
+#include "reactor/percent_encoding.hpp"
 
 namespace spoke {
 
@@ -67,8 +68,5 @@ class Router {
     RouteHandler method_not_allowed_;
     RouteHandler bad_path_;
 };
-
-// Percent-decodes one path segment; nullopt on bad escapes or a decoded NUL.
-std::optional<std::string> percent_decode(std::string_view s);
 
 }  // namespace spoke

@@ -12,7 +12,26 @@ namespace spoke {
 
 namespace {
 constexpr std::chrono::milliseconds kAccessLogFlushEvery{100};
+
+HttpServerOptions http_options(const Config& config, HttpSharedState& shared) {
+    HttpServerOptions o;
+    o.limits.max_head_bytes = config.max_header_size;
+    o.limits.max_headers = config.max_headers;
+    o.limits.max_url_bytes = config.max_url_length;
+    o.limits.max_body_bytes = config.max_body;
+    o.max_connection_buffer = config.max_connection_buffer;
+    o.max_pipeline = config.max_pipeline;
+    o.header_timeout = config.header_timeout;
+    o.read_timeout = config.read_timeout;
+    o.min_body_rate = config.min_body_rate;
+    o.idle_timeout = config.idle_timeout;
+    o.write_timeout = config.write_timeout;
+    o.request_deadline = config.request_timeout;
+    o.budget = &shared.budget;
+    o.counters = &shared.counters;
+    return o;
 }
+}  // namespace
 
 ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
                  ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
@@ -34,12 +53,7 @@ ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, 
         });
     metrics_ = std::make_unique<RequestMetrics>(router_.route_names());
 
-    HttpServerOptions opts;
-    opts.max_body_bytes = config.max_body;
-    opts.io_timeout = std::chrono::duration_cast<std::chrono::seconds>(
-        std::max(config.read_timeout, config.idle_timeout));
-    opts.request_deadline = config.request_timeout;
-    http_ = std::make_unique<HttpServer>(loop_, router_, opts, this);
+    http_ = std::make_unique<HttpServer>(loop_, router_, http_options(config, app.http), this);
 
     log_flush_timer_ = std::make_unique<Timer>(loop_, [this] {
         access_log_.flush();

@@ -28,6 +28,7 @@ class ApiLoop final : public ExchangeObserver {
     struct AppShared {
         WorkAdmissions& admissions;
         DescriptorCache& descriptors;
+        HttpSharedState& http;  // the connection cap and counters of the API listener
     };
 
     // Builds everything on the calling thread; nothing runs until start().

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -313,6 +314,16 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     r.read("SPOKE_REQUEST_TIMEOUT", c.request_timeout, parse_duration, dur);
     const char* size = "a size (e.g. 1048576, 512KiB, 32MiB)";
     r.read("SPOKE_MAX_BODY", c.max_body, parse_byte_size, size);
+    r.read("SPOKE_HEADER_TIMEOUT", c.header_timeout, parse_duration, dur);
+    r.read("SPOKE_MIN_BODY_RATE", c.min_body_rate, parse_byte_size,
+           "a size per second (e.g. 16KiB)");
+    r.read("SPOKE_MAX_HEADER_SIZE", c.max_header_size, parse_byte_size, size);
+    r.read("SPOKE_MAX_HEADERS", c.max_headers, parse_uint, "a count");
+    r.read("SPOKE_MAX_URL_LENGTH", c.max_url_length, parse_byte_size, size);
+    c.max_connection_buffer = std::max<uint64_t>(c.max_connection_buffer, 2 * c.max_body);
+    r.read("SPOKE_MAX_CONNECTION_BUFFER", c.max_connection_buffer, parse_byte_size, size);
+    r.read("SPOKE_MAX_PIPELINE", c.max_pipeline, parse_uint, "a count");
+    r.read("SPOKE_MAX_CONNECTIONS", c.max_connections, parse_uint, "a count");
     r.read("SPOKE_MAX_FILE_SIZE", c.max_file_bytes, parse_byte_size, size);
     r.read("SPOKE_MAX_FILES", c.max_files, parse_uint, "a count");
     r.read("SPOKE_CODEGEN_QUEUE", c.codegen_queue, parse_uint, "a count");
@@ -353,6 +364,31 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
         r.fail("SPOKE_MAX_FILE_SIZE: larger than SPOKE_MAX_BODY");
     }
     if (c.shutdown_timeout.count() == 0) r.fail("SPOKE_SHUTDOWN_TIMEOUT: must be positive");
+    for (const auto& [name, value] : {std::pair{"SPOKE_READ_TIMEOUT", c.read_timeout},
+                                      {"SPOKE_WRITE_TIMEOUT", c.write_timeout},
+                                      {"SPOKE_IDLE_TIMEOUT", c.idle_timeout},
+                                      {"SPOKE_HEADER_TIMEOUT", c.header_timeout}}) {
+        if (value.count() == 0) r.fail(std::string(name) + ": must be positive");
+    }
+    if (c.min_body_rate == 0) r.fail("SPOKE_MIN_BODY_RATE: must be positive");
+    if (c.max_header_size < 1024 || c.max_header_size > (1u << 20)) {
+        r.fail("SPOKE_MAX_HEADER_SIZE: must be between 1KiB and 1MiB");
+    }
+    if (c.max_headers == 0 || c.max_headers > 10000) {
+        r.fail("SPOKE_MAX_HEADERS: must be between 1 and 10000");
+    }
+    if (c.max_url_length < 256 || c.max_url_length > c.max_header_size) {
+        r.fail("SPOKE_MAX_URL_LENGTH: must be at least 256 and at most SPOKE_MAX_HEADER_SIZE");
+    }
+    if (c.max_connection_buffer < c.max_body) {
+        r.fail("SPOKE_MAX_CONNECTION_BUFFER: smaller than SPOKE_MAX_BODY");
+    }
+    if (c.max_pipeline == 0 || c.max_pipeline > 1024) {
+        r.fail("SPOKE_MAX_PIPELINE: must be between 1 and 1024");
+    }
+    if (c.max_connections == 0 || c.max_connections > 1000000) {
+        r.fail("SPOKE_MAX_CONNECTIONS: must be between 1 and 1000000");
+    }
     if (c.request_timeout.count() == 0) r.fail("SPOKE_REQUEST_TIMEOUT: must be positive");
     if (c.codegen_queue == 0 || c.codegen_queue > 100000) {
         r.fail("SPOKE_CODEGEN_QUEUE: must be between 1 and 100000");

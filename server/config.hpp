@@ -48,8 +48,17 @@ struct Config {
     std::chrono::milliseconds shutdown_timeout{30000};
     std::chrono::milliseconds request_timeout{15000};  // SPOKE_REQUEST_TIMEOUT: handler deadline
     uint64_t max_body = 32ull << 20;
-    uint64_t max_file_bytes = 1ull << 20;  // SPOKE_MAX_FILE_SIZE
-    uint64_t max_files = 2000;             // SPOKE_MAX_FILES
+    // The HTTP layer's limits (docs/configuration.md, "HTTP limits and deadlines").
+    std::chrono::milliseconds header_timeout{10000};  // SPOKE_HEADER_TIMEOUT: whole request head
+    uint64_t min_body_rate = 16 * 1024;               // SPOKE_MIN_BODY_RATE, bytes per second
+    uint64_t max_header_size = 32 * 1024;             // SPOKE_MAX_HEADER_SIZE
+    uint64_t max_headers = 100;                       // SPOKE_MAX_HEADERS
+    uint64_t max_url_length = 8 * 1024;               // SPOKE_MAX_URL_LENGTH
+    uint64_t max_connection_buffer = 64ull << 20;     // SPOKE_MAX_CONNECTION_BUFFER
+    uint64_t max_pipeline = 16;                       // SPOKE_MAX_PIPELINE
+    uint64_t max_connections = 10000;                 // SPOKE_MAX_CONNECTIONS, per process
+    uint64_t max_file_bytes = 1ull << 20;             // SPOKE_MAX_FILE_SIZE
+    uint64_t max_files = 2000;                        // SPOKE_MAX_FILES
     std::string storage_type = "filesystem";
     std::string filesystem_root = "./data";
     PostgresSettings postgres;

@@ -21,6 +21,8 @@ namespace {
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr std::chrono::milliseconds kStatusEvery{5000};
+constexpr size_t kHealthConnections = 64;
+constexpr size_t kHealthReserveDescriptors = 4;
 // One metric with its HELP and TYPE lines; `labels` without braces, may be empty.
 void append_metric(std::string& out, std::string_view name, std::string_view type,
                    std::string_view help, std::string_view labels, uint64_t value) {
@@ -80,12 +82,47 @@ void append_work_metrics(const WorkAdmissions& admissions, std::string& out) {
     }
 }
 
+// spoke_http_*: what the API listener's HTTP layer refused, timed out or lost.
+void append_http_metrics(const HttpSharedState& http, std::string& out) {
+    append_metric(out, "spoke_http_connections", "gauge",
+                  "Open API connections (SPOKE_MAX_CONNECTIONS bounds them).", "",
+                  http.budget.open());
+    append_metric(out, "spoke_http_connections_accepted_total", "counter",
+                  "API connections accepted.", "", http.counters.accepted.load());
+    out.append(
+        "# HELP spoke_http_connections_rejected_total New API connections closed at once, "
+        "by reason.\n# TYPE spoke_http_connections_rejected_total counter\n");
+    for (size_t i = 0; i < kHttpRejectionKinds; ++i) {
+        out.append("spoke_http_connections_rejected_total{reason=\"")
+            .append(kHttpRejectionNames[i])
+            .append("\"} ")
+            .append(std::to_string(http.counters.rejected[i].load()))
+            .append("\n");
+    }
+    out.append(
+        "# HELP spoke_http_timeouts_total API connections cut by a deadline, by kind.\n"
+        "# TYPE spoke_http_timeouts_total counter\n");
+    for (size_t i = 0; i < kHttpTimeoutKinds; ++i) {
+        out.append("spoke_http_timeouts_total{kind=\"")
+            .append(kHttpTimeoutNames[i])
+            .append("\"} ")
+            .append(std::to_string(http.counters.timeouts[i].load()))
+            .append("\n");
+    }
+    append_metric(out, "spoke_http_client_gone_total", "counter",
+                  "Clients that disconnected while their request was being handled.", "",
+                  http.counters.client_gone.load());
+    append_metric(out, "spoke_http_protocol_errors_total", "counter",
+                  "Requests refused by the HTTP layer (malformed, too large, too slow).", "",
+                  http.counters.protocol_errors.load());
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                            const CodegenService& codegen, const WorkAdmissions& admissions,
-                           const DescriptorCache& descriptors)
+                           const DescriptorCache& descriptors, const HttpSharedState& api_http)
     : config_(config),
       loops_(loops),
       pool_(pool),
@@ -93,6 +130,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
       codegen_(codegen),
       admissions_(admissions),
       descriptors_(descriptors),
+      api_http_(api_http),
       backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
@@ -107,9 +145,22 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
                               reply_method_not_allowed(ex, p.get("allow"));
                           },
                           [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); });
+    // The health listener has a connection cap and spare descriptors of its own: probes are
+    // answered while the API is at SPOKE_MAX_CONNECTIONS or the process is out of descriptors.
     HttpServerOptions opts;
-    opts.max_body_bytes = 64 * 1024;
+    opts.limits.max_body_bytes = 64 * 1024;
+    opts.limits.max_head_bytes = config.max_header_size;
+    opts.limits.max_headers = config.max_headers;
+    opts.limits.max_url_bytes = config.max_url_length;
+    opts.max_connection_buffer = 64 * 1024;
+    opts.header_timeout = config.header_timeout;
+    opts.read_timeout = config.read_timeout;
+    opts.idle_timeout = config.idle_timeout;
+    opts.write_timeout = config.write_timeout;
     opts.request_deadline = std::chrono::milliseconds(5000);
+    opts.max_connections = kHealthConnections;
+    opts.reserve_descriptors = kHealthReserveDescriptors;
+    opts.serve_on_reserve = true;
     health_ = std::make_unique<HttpServer>(loop_, router_, opts, nullptr);
 
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
@@ -357,6 +408,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
                   "Compiled descriptor set cache misses.", "", descriptors_.misses());
     append_metric(out, "spoke_descriptor_cache_bytes", "gauge",
                   "Bytes held by the compiled descriptor set cache.", "", descriptors_.bytes());
+    append_http_metrics(api_http_, out);
     append_codegen_metrics(codegen_, out);
     append_work_metrics(admissions_, out);
     backend_.append_metrics(out);

@@ -30,7 +30,7 @@ class ControlPlane {
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                  const CodegenService& codegen, const WorkAdmissions& admissions,
-                 const DescriptorCache& descriptors);
+                 const DescriptorCache& descriptors, const HttpSharedState& api_http);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -64,6 +64,7 @@ class ControlPlane {
     const CodegenService& codegen_;
     const WorkAdmissions& admissions_;
     const DescriptorCache& descriptors_;
+    const HttpSharedState& api_http_;
     const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes

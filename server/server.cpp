@@ -170,16 +170,17 @@ int run_server(Config config) {
     ResponseCache cache(cache_share - cache_share / 2);
     WorkAdmissions admissions(static_cast<size_t>(config.work_queue));
     CodegenService codegen(discover_languages(), *pool, codegen_settings(config, settings));
+    HttpSharedState http_shared(static_cast<size_t>(config.max_connections));
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
-        loops.push_back(std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings,
-                                                  codegen,
-                                                  ApiLoop::AppShared{admissions, descriptors}));
+        loops.push_back(
+            std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings, codegen,
+                                      ApiLoop::AppShared{admissions, descriptors, http_shared}));
     }
     int exit_code = 0;
     {
         ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions,
-                             descriptors);
+                             descriptors, http_shared);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

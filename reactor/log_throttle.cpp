@@ -1,0 +1,32 @@
+#include "reactor/log_throttle.hpp"
+
+#include <ctime>
+
+namespace spoke {
+
+namespace {
+int64_t monotonic_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
+void LogThrottle::note() {
+    pending_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t now = monotonic_ms();
+    int64_t next = next_line_ms_.load(std::memory_order_relaxed);
+    if (now < next) return;
+    // One thread wins the interval; the others only count.
+    if (!next_line_ms_.compare_exchange_strong(next, now + interval_ms_,
+                                               std::memory_order_relaxed)) {
+        return;
+    }
+    const uint64_t count = pending_.exchange(0, std::memory_order_relaxed);
+    if (count == 0) return;
+    // "count": occurrences since the previous line of this condition (1 for the first).
+    Log::write(level_, message_,
+               {{"count", static_cast<int64_t>(count)}, {"interval_s", interval_ms_ / 1000}});
+}
+
+}  // namespace spoke

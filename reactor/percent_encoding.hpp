@@ -1,0 +1,20 @@
+#pragma once
+// Percent-encoding of request targets (RFC 3986 §2.1): decoding path segments and query
+// parameters, and finding the escapes the HTTP layer refuses (malformed, or a decoded NUL).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spoke {
+
+// Percent-decodes one path segment; nullopt on bad escapes or a decoded NUL.
+std::optional<std::string> percent_decode(std::string_view s);
+// Offset of the first '%' that is not followed by two hex digits or that encodes NUL.
+std::optional<size_t> find_bad_escape(std::string_view s);
+// The decoded value of the first `key` parameter of a raw query ("a=1&b=x%20y"; '+' is a
+// space), or nullopt when absent or badly encoded.
+std::optional<std::string> query_param(std::string_view raw_query, std::string_view key);
+
+}  // namespace spoke

@@ -26,7 +26,9 @@ constexpr int kReadsPerWakeup = 4;
 constexpr size_t kOutputHighWater = 1u << 20;
 // After refusing a request, how long we keep reading (and dropping) what the client still sends,
 // so that our error reply is not destroyed by a reset (RFC 9112 §9.6).
+// Bounded in total and by a quiet period, as NGINX's lingering_time and lingering_timeout.
 constexpr int64_t kLingerNs = 2'000'000'000;
+constexpr int64_t kLingerQuietNs = 500'000'000;
 
 int64_t now_coarse_ns() {
     timespec ts{};
@@ -151,7 +153,11 @@ void HttpConnection::read_some() {
     for (int i = 0; i < kReadsPerWakeup && state_ != State::Closed; ++i) {
         const ssize_t n = ::recv(fd_, buf, HttpServer::kReadBufferSize, 0);
         if (n > 0) {
-            if (state_ == State::Lingering || stop_parsing_) continue;  // dropped
+            if (state_ == State::Lingering) {
+                linger_last_read_ns_ = now_coarse_ns();
+                continue;  // dropped
+            }
+            if (stop_parsing_) continue;  // dropped
             const auto size = static_cast<size_t>(n);
             size_t used = 0;
             if (pending_input_.empty()) used = consume(buf, size);
@@ -173,7 +179,13 @@ void HttpConnection::read_some() {
 
 void HttpConnection::handle_eof(CloseReason reason) {
     if (state_ == State::Lingering) return close(CloseReason::Done);
-    if (in_flight_) return close(CloseReason::ClientGone);
+    if (in_flight_) {
+        // Gone, or at least no longer sending: the request in progress is abandoned (its work
+        // is cancelled), but replies already queued are still delivered to a half-closed client.
+        in_flight_ = false;
+        server_.abandon_exchange(*this);
+        queue_.clear();
+    }
     read_eof_ = true;
     set_reading(false);
     // A half-closed client may still read the replies to what it already sent.
@@ -329,7 +341,8 @@ void HttpConnection::write_error(const HttpError& error) {
     evbuffer_add(output_, head.data(), head.size());
     evbuffer_add(output_, body.data(), body.size());
     close_after_write_ = true;
-    linger_after_write_ = true;
+    // A client that timed out is not sending: lingering would only hold its descriptor.
+    linger_after_write_ = error.status != 408;
     queue_.clear();
 }
 
@@ -362,6 +375,7 @@ void HttpConnection::start_lingering() {
     state_ = State::Lingering;
     ::shutdown(fd_, SHUT_WR);
     linger_started_ns_ = now_coarse_ns();
+    linger_last_read_ns_ = linger_started_ns_;
     reading_ = false;  // re-enabled below whatever it was
     set_reading(true);
 }
@@ -377,7 +391,9 @@ void HttpConnection::close_if_idle() {
 void HttpConnection::check_deadlines(int64_t now) {
     if (state_ == State::Closed) return;
     if (state_ == State::Lingering) {
-        if (now - linger_started_ns_ > kLingerNs) close(CloseReason::Done);
+        if (now - linger_started_ns_ > kLingerNs || now - linger_last_read_ns_ > kLingerQuietNs) {
+            close(CloseReason::Done);
+        }
         return;
     }
     const HttpServerOptions& o = server_.options();
@@ -415,7 +431,7 @@ void HttpConnection::check_deadlines(int64_t now) {
 
 void HttpConnection::close(CloseReason reason) {
     if (state_ == State::Closed) return;
-    const bool was_in_flight = in_flight_ && reason != CloseReason::ServerStopping;
+    if (in_flight_ && reason != CloseReason::ServerStopping) server_.abandon_exchange(*this);
     set_reading(false);
     set_writing(false);
     pump_later_.cancel();
@@ -425,7 +441,7 @@ void HttpConnection::close(CloseReason reason) {
     in_flight_ = false;
     queue_.clear();
     pending_input_.clear();
-    server_.connection_closed(*this, was_in_flight);
+    server_.connection_closed(*this);
 }
 
 }  // namespace spoke

@@ -115,6 +115,7 @@ class HttpConnection {
     int64_t idle_since_ns_ = 0;
     int64_t write_progress_ns_ = 0;
     int64_t linger_started_ns_ = 0;
+    int64_t linger_last_read_ns_ = 0;
 };
 
 }  // namespace spoke

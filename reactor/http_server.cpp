@@ -260,23 +260,23 @@ void HttpServer::dispatch(HttpConnection& conn, std::unique_ptr<HttpRequest> req
     it->second.deadline->arm(options_.request_deadline);
 }
 
-void HttpServer::connection_closed(HttpConnection& conn, bool in_flight) {
+void HttpServer::connection_closed(HttpConnection& conn) {
     budget_->release();
     if (conn.on_reserve()) refill_reserve();
-    if (in_flight) {
-        // The client left while its request was with a handler: the exchange is finished now,
-        // its queued work is skipped and its completion finds nothing to reply to.
-        if (auto it = live_.find(conn.exchange());
-            it != live_.end() && !it->second.exchange->replied()) {
-            HttpExchange& ex = *it->second.exchange;
-            counters_->client_gone.fetch_add(1, std::memory_order_relaxed);
-            client_gone_log().note();
-            ex.detach();
-            finished(ex, 499, 0);
-        }
-    }
     closed_connections_.push_back(conn.id());
     free_later_.schedule();
+}
+
+void HttpServer::abandon_exchange(HttpConnection& conn) {
+    // The client left while its request was with a handler: the exchange is finished now, its
+    // queued work is skipped and its completion finds nothing to reply to.
+    auto it = live_.find(conn.exchange());
+    if (it == live_.end() || it->second.exchange->replied()) return;
+    HttpExchange& ex = *it->second.exchange;
+    counters_->client_gone.fetch_add(1, std::memory_order_relaxed);
+    client_gone_log().note();
+    ex.detach();
+    finished(ex, 499, 0);
 }
 
 void HttpServer::finished(HttpExchange& ex, int status, size_t body_bytes) {

@@ -93,7 +93,9 @@ class HttpServer {
 
     // From HttpConnection.
     void dispatch(HttpConnection& conn, std::unique_ptr<HttpRequest> request);
-    void connection_closed(HttpConnection& conn, bool in_flight);
+    void connection_closed(HttpConnection& conn);
+    // The client of `conn` left (or stopped sending) while its request was with a handler.
+    void abandon_exchange(HttpConnection& conn);
     char* read_buffer() { return read_buffer_.get(); }
     static constexpr size_t kReadBufferSize = 64 * 1024;
 

@@ -1,0 +1,26 @@
+#include "reactor/percent_encoding.hpp"
+
+#include <gtest/gtest.h>
+
+namespace spoke {
+namespace {
+
+TEST(PercentEncoding, FindsMalformedEscapesAndNul) {
+    EXPECT_EQ(find_bad_escape("a%20b"), std::nullopt);
+    EXPECT_EQ(find_bad_escape("a%zz"), std::optional<size_t>(1));
+    EXPECT_EQ(find_bad_escape("ab%2"), std::optional<size_t>(2));
+    EXPECT_EQ(find_bad_escape("%00"), std::optional<size_t>(0));
+    EXPECT_EQ(find_bad_escape("x%20%00"), std::optional<size_t>(4));
+}
+
+TEST(PercentEncoding, QueryParametersAreDecoded) {
+    EXPECT_EQ(query_param("a=1&b=x%20y+z", "b"), std::optional<std::string>("x y z"));
+    EXPECT_EQ(query_param("a=1&a=2", "a"), std::optional<std::string>("1"));
+    EXPECT_EQ(query_param("flag&a=1", "flag"), std::optional<std::string>(""));
+    EXPECT_EQ(query_param("a%5Fb=3", "a_b"), std::optional<std::string>("3"));
+    EXPECT_EQ(query_param("a=1", "b"), std::nullopt);
+    EXPECT_EQ(query_param("a=1%00", "a"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace spoke

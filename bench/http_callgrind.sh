@@ -51,13 +51,13 @@ PYEOF
   for row in hot big; do
     $PY "$here/fixed_requests.py" "$base" get "$work/$row.txt" 200 >/dev/null  # warm-up
     rm -f "$work"/cg.*.*
-    callgrind_control -z "$pid" >/dev/null
-    callgrind_control -i on "$pid" >/dev/null
+    callgrind_control -z "$pid" >/dev/null 2>&1
+    callgrind_control -i on "$pid" >/dev/null 2>&1
     $PY "$here/fixed_requests.py" "$base" get "$work/$row.txt" "$N" >/dev/null
-    callgrind_control -i off "$pid" >/dev/null
-    callgrind_control -d "$pid" >/dev/null
+    callgrind_control -i off "$pid" >/dev/null 2>&1
+    callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 0.5
-    ir=$(cat "$work"/cg."$pid".* 2>/dev/null | sed -n 's/^summary: //p' | awk '{s+=$1} END {print s+0}')
+    ir=$(cat "$work"/cg."$pid".* 2>/dev/null | sed -n 's/^totals: //p' | awk '{s+=$1} END {print s+0}')
     printf '%-40s %-14s %14d\n' "$(basename "$(dirname "$bin")")/$(basename "$bin")" \
       "$([ $row = hot ] && echo hot-version || echo file-256KiB)" $((ir / N))
   done

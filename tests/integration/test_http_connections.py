@@ -127,3 +127,24 @@ def test_connections_gauge_counts_open_api_connections(module_spoke):
         for c in held:
             c.close()
         health.close()
+
+
+def test_pipelined_bodies_past_the_connection_buffer_are_all_answered_in_order(spawn_spoke):
+    # Three 60 KiB bodies behind a slow request, with room for one body of SPOKE_MAX_BODY held
+    # per connection: the connection stops reading after each and resumes as they are answered.
+    p = spawn_spoke(env={"SPOKE_MAX_BODY": "64KiB", "SPOKE_MAX_FILE_SIZE": "64KiB",
+                         "SPOKE_MAX_CONNECTION_BUFFER": "64KiB"})
+    body = b'{"files": [{"path": "a.proto", "content": "' + b"/" * 2 + b" " + b"x" * 60000 + b'"}]}'
+    with RawConnection(HOST, p.port) as c:
+        requests_ = [get(c, "/_test/slow?ms=200", "b0")]
+        for i in range(1, 4):
+            requests_.append(build_request("POST", "/validate",
+                                           {"X-Request-Id": f"b{i}", "Content-Type": "application/json"},
+                                           body=body, host=c.authority))
+        requests_.append(get(c, "/modules", "b4"))
+        c.send(b"".join(requests_))
+        responses = c.read_responses(5, timeout_s=10)
+        assert [r.header("x-request-id") for r in responses] == [f"b{i}" for i in range(5)], responses
+        assert responses[0].status == 200 and responses[4].status == 200, responses
+        # The bodies reached the handler whole: validation answered on them, not a framing error.
+        assert all(r.status in (200, 422) for r in responses[1:4]), responses

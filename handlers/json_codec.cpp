@@ -1,5 +1,6 @@
 #include "handlers/json_codec.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "registry/names.hpp"
@@ -92,6 +93,47 @@ JsonPtr file_entry_to_json(const FileEntry& f) {
     set(o.get(), "size", json_uint(f.size));
     return o;
 }
+
+// ---- Reading: the parser's failure in our words (its own text names its options) ----
+
+std::string_view json_error_reason(enum json_error_code code) {
+    switch (code) {
+        case json_error_null_character:
+            return "a string contains a NUL character (\\u0000)";
+        case json_error_null_byte_in_key:
+            return "an object key contains a NUL character (\\u0000)";
+        case json_error_premature_end_of_input:
+            return "the body ends before the JSON value is complete";
+        case json_error_end_of_input_expected:
+            return "there is more text after the JSON value";
+        case json_error_invalid_utf8:
+            return "the text is not valid UTF-8";
+        case json_error_numeric_overflow:
+            return "a number is too large";
+        case json_error_duplicate_key:
+            return "an object has the same key twice";
+        case json_error_stack_overflow:
+            return "arrays and objects are nested too deeply";
+        case json_error_invalid_syntax:
+        case json_error_invalid_format:
+            return "unexpected or malformed text";
+        default:
+            return "the text could not be read as JSON";
+    }
+}
+
+}  // namespace
+
+std::string describe_json_error(const json_error_t& error) {
+    // Positions are 1-based; the parser says column 0 (or line 0) before it has read a character.
+    const int line = std::max(error.line, 1);
+    const int column = std::max(error.column, 1);
+    return "the request body is not valid JSON: " +
+           std::string(json_error_reason(json_error_code(&error))) + " at line " +
+           std::to_string(line) + ", column " + std::to_string(column);
+}
+
+namespace {
 
 // ---- Reading: every error names the field, e.g. "files[2].content" must be a string. ----
 
@@ -270,10 +312,10 @@ Result<JsonPtr> parse_json_object(std::string_view body) {
     json_error_t err;
     JsonPtr root(json_loadb(body.data(), body.size(), JSON_REJECT_DUPLICATES, &err));
     if (!root) {
-        // err.text may quote request bytes; keep it valid UTF-8 for the error body.
-        const std::string text = repair_utf8(err.text);
-        return Error::bad_request("malformed JSON at line " + std::to_string(err.line) +
-                                  ", column " + std::to_string(err.column) + ": " + text);
+        if (json_error_code(&err) == json_error_out_of_memory) {
+            return Error::internal("out of memory while parsing a JSON request body");
+        }
+        return Error::bad_request(describe_json_error(err));
     }
     if (!json_is_object(root.get()))
         return Error::bad_request("request body must be a JSON object");

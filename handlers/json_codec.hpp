@@ -40,8 +40,11 @@ JsonPtr diagnostic_to_json(const ProtoDiagnostic& d);
 JsonPtr diagnostics_to_json(const std::vector<ProtoDiagnostic>& list);
 
 // ---- Decoding ----
-// Parses a request body that must be a JSON object. BadRequest with jansson's line and column.
+// Parses a request body that must be a JSON object. BadRequest saying, in our own words, what is
+// wrong and at which line and column (never the parser's own text, which names its options).
 Result<JsonPtr> parse_json_object(std::string_view body);
+// "the request body is not valid JSON: <reason> at line L, column C" (1-based) for a parse failure.
+std::string describe_json_error(const json_error_t& error);
 
 // Body of POST /modules.
 struct CreateModuleRequest {

@@ -74,9 +74,6 @@ class HttpExchange {
 
     int64_t started_ns() const { return started_ns_; }
 
-    // The connection this exchange replies on; null once it replied or the client left.
-    const HttpConnection* connection() const { return conn_; }
-
   private:
     friend class HttpServer;
     void send(int status, std::string_view content_type, std::string_view body,
@@ -85,7 +82,7 @@ class HttpExchange {
     void detach();
 
     HttpServer& server_;
-    HttpConnection* conn_;
+    HttpConnection* conn_;  // null once it replied or the client left
     std::unique_ptr<HttpRequest> request_;
     uint64_t id_;
     std::string request_id_;

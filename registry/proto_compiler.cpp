@@ -1,14 +1,18 @@
 #include "registry/proto_compiler.hpp"
 
 #include <google/protobuf/compiler/importer.h>
+#include <google/protobuf/compiler/parser.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -44,6 +48,160 @@ class DiagnosticCollector : public pb::compiler::MultiFileErrorCollector {
         return {file, line + 1, column + 1, message};
     }
 };
+
+// Validation errors reach DiagnosticCollector through the database's collector, which finds
+// their line and column in the positions the parser recorded; for some (a reserved number in use,
+// overlapping reserved ranges) the parser recorded none, and it reports line -1. This wrapper
+// notes which element those were about, so that locate_unpositioned can point at the element.
+class ElementErrorCollector : public pb::DescriptorPool::ErrorCollector {
+  public:
+    ElementErrorCollector(pb::DescriptorPool::ErrorCollector* inner, DiagnosticCollector& out)
+        : inner_(inner), out_(out) {}
+
+    void AddError(const std::string& filename, const std::string& element_name,
+                  const pb::Message* descriptor, ErrorLocation location,
+                  const std::string& message) override {
+        const size_t before = out_.errors.size();
+        inner_->AddError(filename, element_name, descriptor, location, message);
+        if (out_.errors.size() == before + 1 && out_.errors.back().line == 0) {
+            unpositioned.push_back({before, element_name});
+        }
+    }
+    void AddWarning(const std::string& filename, const std::string& element_name,
+                    const pb::Message* descriptor, ErrorLocation location,
+                    const std::string& message) override {
+        inner_->AddWarning(filename, element_name, descriptor, location, message);
+    }
+
+    struct Unpositioned {
+        size_t index;  // into DiagnosticCollector::errors
+        std::string element;
+    };
+    std::vector<Unpositioned> unpositioned;
+
+  private:
+    pb::DescriptorPool::ErrorCollector* inner_;
+    DiagnosticCollector& out_;
+};
+
+// Full element name -> the 1-based start of its declaration, from the file's source info.
+class ElementPositions {
+  public:
+    explicit ElementPositions(const pb::FileDescriptorProto& file) {
+        for (const auto& loc : file.source_code_info().location()) {
+            if (loc.span_size() < 2) continue;
+            std::vector<int> path(loc.path().begin(), loc.path().end());
+            spans_.emplace(std::move(path), std::make_pair(loc.span(0) + 1, loc.span(1) + 1));
+        }
+        const std::string scope = file.package().empty() ? "" : file.package() + ".";
+        for (int i = 0; i < file.message_type_size(); ++i) {
+            add_message(file.message_type(i), scope, {4, i});
+        }
+        for (int i = 0; i < file.enum_type_size(); ++i) add_enum(file.enum_type(i), scope, {5, i});
+        for (int i = 0; i < file.service_size(); ++i) {
+            const auto& service = file.service(i);
+            add(scope + service.name(), {6, i});
+            for (int j = 0; j < service.method_size(); ++j) {
+                add(scope + service.name() + "." + service.method(j).name(), {6, i, 2, j});
+            }
+        }
+        for (int i = 0; i < file.extension_size(); ++i) {
+            add(scope + file.extension(i).name(), {7, i});
+        }
+    }
+
+    // {line, column}, or nullptr if the element is not declared in this file.
+    const std::pair<int, int>* find(const std::string& element) const {
+        auto it = names_.find(element);
+        return it == names_.end() ? nullptr : &it->second;
+    }
+
+  private:
+    void add(const std::string& name, const std::vector<int>& path) {
+        auto it = spans_.find(path);
+        if (it != spans_.end()) names_.emplace(name, it->second);
+    }
+
+    void add_message(const pb::DescriptorProto& m, const std::string& scope,
+                     const std::vector<int>& path) {
+        const std::string name = scope + m.name();
+        add(name, path);
+        auto child = [&](int field, int i) {
+            std::vector<int> p = path;
+            p.push_back(field);
+            p.push_back(i);
+            return p;
+        };
+        for (int i = 0; i < m.field_size(); ++i) add(name + "." + m.field(i).name(), child(2, i));
+        for (int i = 0; i < m.extension_size(); ++i) {
+            add(name + "." + m.extension(i).name(), child(6, i));
+        }
+        for (int i = 0; i < m.oneof_decl_size(); ++i) {
+            add(name + "." + m.oneof_decl(i).name(), child(8, i));
+        }
+        for (int i = 0; i < m.nested_type_size(); ++i) {
+            add_message(m.nested_type(i), name + ".", child(3, i));
+        }
+        for (int i = 0; i < m.enum_type_size(); ++i)
+            add_enum(m.enum_type(i), name + ".", child(4, i));
+    }
+
+    void add_enum(const pb::EnumDescriptorProto& e, const std::string& scope,
+                  const std::vector<int>& path) {
+        const std::string name = scope + e.name();
+        add(name, path);
+        for (int i = 0; i < e.value_size(); ++i) {
+            std::vector<int> p = path;
+            p.push_back(2);
+            p.push_back(i);
+            add(name + "." + e.value(i).name(), p);  // enum values are also named in the scope
+            add(scope + e.value(i).name(), p);       // of their enum (C++ scoping rules)
+        }
+    }
+
+    std::map<std::vector<int>, std::pair<int, int>> spans_;
+    std::map<std::string, std::pair<int, int>> names_;
+};
+
+// Parses `content` again, with source info, for the positions of its elements.
+bool parse_with_source_info(const std::string& path, std::string_view content,
+                            pb::FileDescriptorProto& out) {
+    // It parsed once already; whatever the tokenizer might say again is dropped.
+    struct Silent : pb::io::ErrorCollector {
+        void AddError(int, pb::io::ColumnNumber, const std::string&) override {}
+    } silent;
+    pb::io::ArrayInputStream input(content.data(), static_cast<int>(content.size()));
+    pb::io::Tokenizer tokenizer(&input, &silent);
+    pb::compiler::Parser parser;
+    out.set_name(path);
+    return parser.Parse(&tokenizer, &out);
+}
+
+// Points each error that came without a position at the start of the element it is about.
+void locate_unpositioned(const CompileRequest& request, const ElementErrorCollector& validation,
+                         DiagnosticCollector& collector) {
+    std::map<std::string, std::unique_ptr<ElementPositions>> positions;  // by file path
+    for (const auto& u : validation.unpositioned) {
+        ProtoDiagnostic& d = collector.errors[u.index];
+        auto it = positions.find(d.file);
+        if (it == positions.end()) {
+            std::unique_ptr<ElementPositions> found;
+            for (const auto& f : request.files) {
+                if (f.path != d.file) continue;
+                pb::FileDescriptorProto proto;
+                if (parse_with_source_info(f.path, f.content, proto)) {
+                    found = std::make_unique<ElementPositions>(proto);
+                }
+            }
+            it = positions.emplace(d.file, std::move(found)).first;
+        }
+        if (!it->second) continue;
+        if (const auto* at = it->second->find(u.element)) {
+            d.line = at->first;
+            d.column = at->second;
+        }
+    }
+}
 
 // Expected compile errors reach us through the collector; libprotobuf's own logging would only
 // duplicate them on stderr. Fatal messages still get through.
@@ -188,7 +346,8 @@ Result<CompiledSchema> compile_unchecked(const CompileRequest& request, const Pu
     pb::compiler::SourceTreeDescriptorDatabase database(&tree, &well_known);
     DiagnosticCollector collector;
     database.RecordErrorsTo(&collector);
-    pb::DescriptorPool pool(&database, database.GetValidationErrorCollector());
+    ElementErrorCollector validation(database.GetValidationErrorCollector(), collector);
+    pb::DescriptorPool pool(&database, &validation);
     pool.EnforceWeakDependencies(true);
 
     std::vector<const ProtoFile*> own;
@@ -204,7 +363,10 @@ Result<CompiledSchema> compile_unchecked(const CompileRequest& request, const Pu
         if (file == nullptr) failed = true;
         compiled.push_back(file);
     }
-    if (failed || !collector.errors.empty()) return compile_error(collector, well_known.misses());
+    if (failed || !collector.errors.empty()) {
+        locate_unpositioned(request, validation, collector);
+        return compile_error(collector, well_known.misses());
+    }
 
     pb::FileDescriptorSet set;
     std::set<const pb::FileDescriptor*> added;

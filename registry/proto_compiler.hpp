@@ -27,9 +27,11 @@ struct CompiledSchema {
     std::vector<ProtoDiagnostic> warnings;  // e.g. unused imports
 };
 
-// Rejects, before libprotobuf sees the text, what would crash or exhaust it: more than
-// `limits.max_file_bytes`, or `{`, `[`, `(`, `<` nesting deeper than `limits.max_nesting` outside
-// strings and comments. InvalidProto with the file, line and column of the offending character.
+// Rejects, before libprotobuf sees the text, what would crash or exhaust it or what it would
+// refuse without a position: more than `limits.max_file_bytes`; message types nested deeper than
+// `limits.max_message_nesting` (messages, groups and map entries, as libprotobuf counts them); or
+// `{`, `[`, `(`, `<` nesting deeper than `limits.max_nesting` outside strings and comments.
+// InvalidProto with the file, line and column of the offending brace (or `map` keyword).
 Status prescan_proto(const ProtoFile& file, const PushLimits& limits);
 
 // Compiles everything. Errors:

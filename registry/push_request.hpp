@@ -15,7 +15,11 @@ struct PushLimits {
     size_t max_file_bytes = 1u << 20;
     size_t max_files = 2000;
     size_t max_total_bytes = 32u << 20;
-    int max_nesting = 64;  // brace/bracket/angle depth in a .proto file
+    int max_nesting = 64;  // brace/bracket/angle depth in a .proto file (stack safety)
+    // Nested message types (messages, groups, map entries), as libprotobuf 3.21 counts them: it
+    // refuses a 32nd level ("Reached maximum recursion limit for nested messages.") with no line
+    // or column, so the pre-scan stops at 31 with one. Not above 31: the library would refuse.
+    int max_message_nesting = 31;
 };
 
 // The push body after JSON decoding, before validation.

@@ -1,6 +1,7 @@
 """Hostile and malformed pushes: each gets its precise status and code, and nothing of it is stored."""
 
 import json
+import re
 
 import pytest
 
@@ -53,6 +54,40 @@ def test_malformed_body_is_400(api, name):
     assert_error(api.post_raw(f"/modules/{m}/versions", RAW_CASES[name]), 400, "BAD_REQUEST")
     assert_nothing_stored(api, m)
     assert_push_still_works(api, m)
+
+
+# The parser's own wording names its options (JSON_ALLOW_NUL...); replies say it in our words.
+LIBRARY_WORDS = ("JSON_", "jansson", "json_", "protobuf")
+BAD_JSON_BODIES = {
+    "nul-in-string": (b'{"name": "a\\u0000b"}', "NUL character"),
+    "nul-in-key": (b'{"na\\u0000me": "abc"}', "NUL character"),
+    "truncated": (b'{"name": "abc"', "ends before"),
+    "trailing-text": (b'{"name": "abc"} x', "more text after"),
+    "duplicate-key": (b'{"name": "abc", "name": "abd"}', "same key twice"),
+    "invalid-utf8": (b'{"name": "\xff"}', "UTF-8"),
+    "number-overflow": (b'{"name": "abc", "n": 1e999}', "too large"),
+    "bad-token": (b'{"name": tru}', "malformed"),
+    "deep": (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_JSON_BODIES))
+def test_bad_json_error_names_no_library(api, name):
+    data, phrase = BAD_JSON_BODIES[name]
+    for path in ["/modules", f"/modules/{api.new_module('badjson')}/versions", "/validate"]:
+        e = assert_error(api.post_raw(path, data), 400, "BAD_REQUEST")
+        message = e["error"]
+        assert message.startswith("the request body is not valid JSON: "), message
+        assert phrase in message, message
+        assert re.search(r"at line [1-9][0-9]*, column [1-9][0-9]*$", message), message
+        for word in LIBRARY_WORDS:
+            assert word.lower() not in message.lower(), message
+
+
+def test_nul_in_json_string_says_where(api):
+    e = assert_error(api.post_raw("/modules", b'{"name": "a\\u0000b"}'), 400, "BAD_REQUEST")
+    assert e["error"] == ("the request body is not valid JSON: a string contains a NUL character "
+                          "(\\u0000) at line 1, column 19"), e
 
 
 JSON_CASES = {
@@ -239,8 +274,8 @@ def test_deep_nesting_is_422_and_server_survives(api, health):
     content = 'syntax = "proto3";\nmessage M {\n' + "message N {" * (depth - 1) + "}" * depth + "\n"
     e = assert_error(api.push(m, "1.0.0", {"deep.proto": content}), 422, "INVALID_PROTO")
     d = e["details"][0]
-    # The default nesting limit is 64: the 65th '{' is the 64th one on line 3.
-    assert (d["file"], d["line"], d["column"]) == ("deep.proto", 3, 64 * len("message N {")), d
+    # libprotobuf takes 31 nested messages: the 32nd message's '{' is the 31st one on line 3.
+    assert (d["file"], d["line"], d["column"]) == ("deep.proto", 3, 31 * len("message N {")), d
     assert_nothing_stored(api, m)
     for paren in ["(", "["]:
         nested = 'syntax = "proto3";\nmessage M {\n  option (x) = ' + paren * depth + "\n}\n"
@@ -248,6 +283,40 @@ def test_deep_nesting_is_422_and_server_survives(api, health):
     r = health.get("/health/live")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     assert_push_still_works(api, m)
+
+
+# libprotobuf 3.21 takes 31 nested message types and refuses a 32nd with an error that has no
+# position; the pre-scan refuses it first, pointing at the brace.
+MESSAGE_NESTING_LIMIT = 31
+
+
+def nested_messages(depth):
+    return 'syntax = "proto3";\npackage deep;\n' + "message M {\n" * depth + "}\n" * depth
+
+
+def test_nesting_one_past_the_message_limit_is_422_with_position(api):
+    m = api.new_module("deeplimit")
+    depth = MESSAGE_NESTING_LIMIT + 1
+    e = assert_error(api.push(m, "1.0.0", {"deep.proto": nested_messages(depth)}), 422, "INVALID_PROTO")
+    assert len(e["details"]) == 1, e
+    d = e["details"][0]
+    assert d["file"] == "deep.proto" and d["line"] >= 1 and d["column"] >= 1, d
+    assert (d["line"], d["column"]) == (2 + depth, len("message M {")), d
+    assert "31" in d["message"], d
+    assert_nothing_stored(api, m)
+    # Between the message limit and the bracket limit: still a position, never line 0.
+    for depth in (33, 48, 64, 65):
+        e = assert_error(api.push(m, "1.0.0", {"deep.proto": nested_messages(depth)}), 422, "INVALID_PROTO")
+        assert all(d["line"] >= 1 and d["column"] >= 1 for d in e["details"]), (depth, e)
+    r = api.post("/validate", json={"content": nested_messages(MESSAGE_NESTING_LIMIT + 1)})
+    assert r.status_code == 422, r.text[:300]
+    assert all(d["line"] >= 1 and d["column"] >= 1 for d in r.json()["errors"]), r.text[:500]
+
+
+def test_nesting_at_the_message_limit_is_accepted(api):
+    m = api.new_module("deepok")
+    r = api.push(m, "1.0.0", {"deep.proto": nested_messages(MESSAGE_NESTING_LIMIT)})
+    assert r.status_code == 201, r.text[:500]
 
 
 def test_deep_nesting_in_validate_survives(api, health):

@@ -110,6 +110,51 @@ TEST(ParseJson, RejectsNonObjectsEmptyNulsAndDuplicates) {
     EXPECT_TRUE(parse_json_object("{\"a\":1}").ok());
 }
 
+// The parser's own text names its options ("... without JSON_ALLOW_NUL"); ours never does.
+void expect_json_error(std::string_view body, std::string_view reason, int line, int column) {
+    auto r = parse_json_object(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.error().code, ErrorCode::BadRequest);
+    const std::string& m = r.error().message;
+    EXPECT_EQ(m, "the request body is not valid JSON: " + std::string(reason) + " at line " +
+                     std::to_string(line) + ", column " + std::to_string(column))
+        << body;
+    for (const char* word : {"JSON_", "jansson", "json_", "protobuf", "near"}) {
+        EXPECT_EQ(m.find(word), std::string::npos) << word << " in " << m;
+    }
+}
+
+TEST(ParseJson, ErrorsAreInOurWordsWithPosition) {
+    expect_json_error(R"({"a":"x\u0000y"})", "a string contains a NUL character (\\u0000)", 1, 15);
+    expect_json_error(R"({"a\u0000b":1})", "an object key contains a NUL character (\\u0000)", 1,
+                      11);
+    expect_json_error(R"({"a":)", "the body ends before the JSON value is complete", 1, 5);
+    expect_json_error("{\"a\":\n  [1, 2", "the body ends before the JSON value is complete", 2, 7);
+    expect_json_error(R"({"a":1} x)", "there is more text after the JSON value", 1, 9);
+    expect_json_error(R"({"a":1,"a":2})", "an object has the same key twice", 1, 10);
+    expect_json_error("{\"a\":\"\xff\"}", "the text is not valid UTF-8", 1, 6);
+    expect_json_error(R"({"a":1e999})", "a number is too large", 1, 10);
+    expect_json_error(R"({"a":123456789012345678901234567890})", "a number is too large", 1, 35);
+    expect_json_error("{\n  \"a\": tru\n}", "unexpected or malformed text", 2, 10);
+    expect_json_error(R"({'a':1})", "unexpected or malformed text", 1, 2);
+    expect_json_error(R"({"a":"\x"})", "unexpected or malformed text", 1, 8);
+    expect_json_error("{\"a\":" + std::string(3000, '[') + std::string(3000, ']') + "}",
+                      "arrays and objects are nested too deeply", 1, 2053);
+    // Whitespace only: the parser has no column yet; ours is still 1-based.
+    expect_json_error("  ", "the body ends before the JSON value is complete", 1, 2);
+    expect_json_error("\n", "the body ends before the JSON value is complete", 2, 1);
+}
+
+TEST(ParseJson, DescribeUnknownCodesGenerically) {
+    json_error_t e{};
+    e.line = 0;
+    e.column = 0;
+    e.text[JSON_ERROR_TEXT_LENGTH - 1] = static_cast<char>(json_error_item_not_found);
+    EXPECT_EQ(describe_json_error(e),
+              "the request body is not valid JSON: the text could not be read as JSON at line 1, "
+              "column 1");
+}
+
 TEST(DecodePush, ReadsEverything) {
     JsonPtr body = parse(R"({"version":"1.0.0","files":[{"path":"a.proto","content":"x"}],
         "dependencies":["base@latest"],"source_info":{"repository":"r","commit_sha":"c"}})");

@@ -75,7 +75,64 @@ TEST(Prescan, RejectsDeepNestingQuicklyWithPosition) {
     const auto& d = s.error().details[0];
     EXPECT_EQ(d.file, "deep.proto");
     EXPECT_EQ(d.line, 2);
-    EXPECT_EQ(d.column, 65 * 11);  // the 65th "message M {" ends with the offending brace
+    EXPECT_EQ(d.column, 32 * 11);  // the 32nd "message M {" ends with the offending brace
+}
+
+TEST(Prescan, DefaultMessageLimitIsLibprotobufs) {
+    EXPECT_EQ(PushLimits{}.max_message_nesting, 31);
+    EXPECT_TRUE(prescan_proto({"a.proto", nested("message M {", "}", 31)}, {}).ok());
+    auto s = prescan_proto({"a.proto", nested("message M {", "}", 32)}, {});
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().details[0].column, 32 * 11);
+    EXPECT_NE(s.error().message.find("nested deeper than 31 levels"), std::string::npos)
+        << s.error().message;
+}
+
+TEST(Prescan, CountsGroupsAndMapEntriesAsMessages) {
+    PushLimits limits;
+    limits.max_message_nesting = 2;
+    // Groups (also in a oneof or an extend block) and map entries are nested message types.
+    const std::string group = "message A { optional group G = 1 { optional int32 x = 2; } }";
+    EXPECT_TRUE(prescan_proto({"a.proto", group}, limits).ok());
+    auto s = prescan_proto({"a.proto", "message O { " + group + " }"}, limits);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().details[0].column, 12 + 33 + 1);  // the group's brace
+    EXPECT_FALSE(
+        prescan_proto({"a.proto", "message O { message A { oneof o { group G = 1 {} } } }"}, limits)
+            .ok());
+    EXPECT_FALSE(
+        prescan_proto(
+            {"a.proto", "message O { message A { extend O { optional group G = 9 {} } } }"}, limits)
+            .ok());
+    EXPECT_TRUE(
+        prescan_proto({"a.proto", "extend O { optional group G = 9 { optional group H = 1 {} } }"},
+                      limits)
+            .ok());
+    EXPECT_TRUE(prescan_proto({"a.proto", "message A { map<string, int32> m = 1; }"}, limits).ok());
+    s = prescan_proto({"a.proto", "message A { message B {\n  map<string, int32> m = 1; } }"},
+                      limits);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().details[0].line, 2);
+    EXPECT_EQ(s.error().details[0].column, 3);  // the `map` keyword
+}
+
+TEST(Prescan, OtherBlocksAndValuesAreNotMessages) {
+    PushLimits limits;
+    limits.max_message_nesting = 1;
+    const std::string text =
+        "syntax = \"proto2\";\n"
+        "option (f) = { a: { b: { c: 1 } } };\n"
+        "message A {\n"
+        "  option (m) = { group: { message: 1 } };\n"
+        "  oneof o { int32 x = 1 [(g) = { message: { } }]; }\n"
+        "  enum E { V = 0 [(v) = { a: 1 }]; }\n"
+        "  extend A { optional int32 group = 100; }\n"
+        "  optional group.Type t = 2;\n"
+        "  optional int32 map = 3;\n"
+        "}\n"
+        "service S { rpc R(stream A) returns (A) { option (r) = { message: 1 }; } }\n";
+    auto s = prescan_proto({"a.proto", text}, limits);
+    EXPECT_TRUE(s.ok()) << s.error().message;
 }
 
 TEST(Prescan, CountsEveryBracketKind) {
@@ -226,6 +283,33 @@ TEST(Compile, SyntaxErrorHasOneBasedPosition) {
     EXPECT_NE(r.error().message.find("bad.proto:3:13"), std::string::npos) << r.error().message;
 }
 
+// libprotobuf reports these without a position (line -1): they point at the element instead.
+TEST(Compile, ErrorsWithoutALibraryPositionPointAtTheElement) {
+    struct Case {
+        std::string content;
+        int line, column;
+    };
+    const Case cases[] = {
+        {"syntax = \"proto3\";\npackage p;\nmessage M {\n  reserved 1;\n  int32 x = 1;\n}\n", 5, 3},
+        {"syntax = \"proto3\";\nmessage M {\n  reserved 1 to 5, 3;\n}\n", 2, 1},
+        {"syntax = \"proto3\";\nenum E {\n  A = 0;\n  reserved 0;\n}\n", 3, 3},
+    };
+    for (const auto& c : cases) {
+        CompileRequest req;
+        req.files = {{"r.proto", c.content}};
+        auto r = compile(req);
+        ASSERT_FALSE(r.ok()) << c.content;
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidProto);
+        ASSERT_FALSE(r.error().details.empty());
+        for (const auto& d : r.error().details) {
+            EXPECT_GE(d.line, 1) << c.content << d.message;
+            EXPECT_GE(d.column, 1) << c.content << d.message;
+        }
+        EXPECT_EQ(r.error().details[0].line, c.line) << c.content;
+        EXPECT_EQ(r.error().details[0].column, c.column) << c.content;
+    }
+}
+
 TEST(Compile, LinkErrorIsInvalidProto) {
     CompileRequest req;
     req.files = {{"a.proto", "syntax = \"proto3\";\nmessage A {\n  Missing m = 1;\n}\n"}};
@@ -319,13 +403,79 @@ TEST(Compile, DeepNestedMessageIsAnErrorNotACrash) {
     EXPECT_EQ(r.error().code, ErrorCode::InvalidProto);
 }
 
-TEST(Compile, NestingUnderPrescanLimitStillHandledByParser) {
-    // 40 levels pass the pre-scan (64) but exceed libprotobuf's own message recursion limit.
+// libprotobuf 3.21 accepts 31 nested message types and refuses the 32nd without a position; the
+// pre-scan stops there first, so every refusal points at the offending brace.
+TEST(Compile, NestedMessagesUpToTheLibraryLimitCompile) {
+    for (int depth : {30, 31}) {
+        CompileRequest req;
+        req.files = {{"deep.proto", "syntax = \"proto3\";\n" + nested("message M {", "}", depth)}};
+        auto r = compile(req);
+        EXPECT_TRUE(r.ok()) << depth << ": " << r.error().message;
+    }
+    // A map field's entry type at the 31st level is fine too.
     CompileRequest req;
-    req.files = {{"deep.proto", "syntax = \"proto3\";\n" + nested("message M {", "}", 40)}};
+    req.files = {{"map.proto", "syntax = \"proto3\";\n" + nested("message M {", "}", 30)}};
+    req.files[0].content.insert(req.files[0].content.size() - 30, "map<string, int32> m = 1;");
+    auto r = compile(req);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+}
+
+TEST(Compile, NestedMessagesPastTheLibraryLimitHavePositions) {
+    for (int depth : {32, 33, 40, 63, 64, 65, 70}) {
+        CompileRequest req;
+        req.files = {{"deep.proto", "syntax = \"proto3\";\n" + nested("message M {", "}", depth)}};
+        auto r = compile(req);
+        ASSERT_FALSE(r.ok()) << depth;
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidProto);
+        ASSERT_EQ(r.error().details.size(), 1u) << depth;
+        const auto& d = r.error().details[0];
+        EXPECT_EQ(d.file, "deep.proto");
+        EXPECT_EQ(d.line, 2) << depth;
+        EXPECT_EQ(d.column, 32 * 11) << depth;
+    }
+    // A map field at the 31st level declares a 32nd: its entry type.
+    CompileRequest req;
+    req.files = {{"map.proto", "syntax = \"proto3\";\n" + nested("message M {", "}", 31)}};
+    req.files[0].content.insert(req.files[0].content.size() - 31, "map<string, int32> m = 1;");
     auto r = compile(req);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, ErrorCode::InvalidProto);
+    ASSERT_EQ(r.error().details.size(), 1u);
+    EXPECT_EQ(r.error().details[0].line, 2);
+    EXPECT_EQ(r.error().details[0].column, 31 * 11 + 1);
+}
+
+TEST(Compile, GroupsCountLikeLibprotobuf) {
+    auto file = [](int depth) {
+        return ProtoFile{"g.proto",
+                         "syntax = \"proto2\";\n" +
+                             nested("message M {", "}", depth)
+                                 .insert(static_cast<size_t>(depth) * 11,
+                                         "optional group G = 1 { optional int32 x = 2; }")};
+    };
+    CompileRequest req;
+    req.files = {file(30)};
+    auto r = compile(req);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    req.files = {file(31)};
+    r = compile(req);
+    ASSERT_FALSE(r.ok());
+    ASSERT_EQ(r.error().details.size(), 1u);
+    EXPECT_EQ(r.error().details[0].line, 2);
+    EXPECT_GE(r.error().details[0].column, 1);
+}
+
+TEST(Compile, AggregateOptionsInsideDeepMessagesCompile) {
+    // Aggregate values are not message nesting: 31 messages holding a 30-deep option value.
+    std::string text =
+        "syntax = \"proto3\";\nimport \"google/protobuf/descriptor.proto\";\n"
+        "message R { R r = 1; int32 v = 2; }\n"
+        "extend google.protobuf.MessageOptions { R x = 50001; }\n" +
+        nested("message M {", "}", 31);
+    text.insert(text.size() - 31, "option (x) = { " + nested("r: {", "}", 30) + " };");
+    CompileRequest req;
+    req.files = {{"opt.proto", text}};
+    auto r = compile(req);
+    EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
 TEST(Compile, DeepAggregateOptionIsAnErrorNotACrash) {

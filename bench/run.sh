@@ -119,9 +119,15 @@ hot_path=/modules/bench0000/versions/1.$((VERSIONS - 1)).0
 curl -sf -o "$work/hot.json" "$BASE$hot_path"
 hot_bytes=$(stat -c %s "$work/hot.json")
 echo "   hot version $hot_path: $hot_bytes body bytes"
-# nginx serves the very same bytes as a static file.
+# A large body: the hot version's descriptor set with source info (the well-known types' too).
+large_path=$hot_path/descriptor?source_info=true
+curl -sf -o "$work/large.bin" "$BASE$large_path"
+large_bytes=$(stat -c %s "$work/large.bin")
+echo "   large body $large_path: $large_bytes bytes"
+# nginx serves the very same bytes as static files.
 mkdir -p "$ngx/html"
 cp "$work/hot.json" "$ngx/html/hot.json"
+cp "$work/large.bin" "$ngx/html/large.bin"
 start_nginx 1 0
 EVHTTP_PORT=$(free_port "$API_PORT")
 taskset -c 0 "$EVHTTP_BIN" "$EVHTTP_PORT" "$work/hot.json" >"$work/evhttp.log" 2>&1 &
@@ -134,6 +140,7 @@ echo "== warm-up (2 s each, not recorded)"
 warm 1 "$NGINX_URL"
 warm 1 "$EVHTTP_URL"
 warm 1 "$BASE$hot_path"
+warm 1 "$BASE$large_path"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
 warm 1 "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
 warm 1 "$BASE/modules?limit=100"
@@ -145,6 +152,8 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   run_wrk nginx-static 1 "$(nginx_workers)" "$NGINX_URL"
   run_wrk evhttp-static 1 "$EVHTTP_PID" "$EVHTTP_URL"
   run_wrk hot-version 1 "$PINNED_PID" "$BASE$hot_path"
+  run_wrk nginx-large 1 "$(nginx_workers)" "${NGINX_URL%/hot.json}/large.bin"
+  run_wrk descriptor-large 1 "$PINNED_PID" "$BASE$large_path"
   run_wrk many-versions 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/version_paths.txt"
   run_wrk files 1 "$PINNED_PID" "$BASE/" "$here/lua/paths.lua" "$work/file_paths.txt"
   run_wrk list-modules 1 "$PINNED_PID" "$BASE/modules?limit=100"
@@ -189,14 +198,17 @@ done
 echo
 echo "== results: medians of $REPEATS runs, wrk -t1 -c$CONNS -d$DURATION;" \
   "load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   vs nginx: pinned rows against nginx-static, unpinned rows against nginx-2workers"
+echo "   vs nginx: pinned rows against nginx-static (the large rows against nginx-large, the same" \
+  "bytes), unpinned rows against nginx-2workers"
 printf "%-22s %9s %8s %8s %7s %8s %9s %10s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
   "srv CPU" "vs nginx" "req/s/core" "vs nginx"
-for s in nginx-static evhttp-static hot-version many-versions files list-modules latest-version push \
+for s in nginx-static evhttp-static hot-version nginx-large descriptor-large many-versions files \
+  list-modules latest-version push \
   nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
   case $s in
     nginx-2workers | hot-2loops-*) base=nginx-2workers ;;
+    nginx-large | descriptor-large) base=nginx-large ;;
     *) base=nginx-static ;;
   esac
   rps=$(col "$s" 1)
@@ -207,7 +219,8 @@ for s in nginx-static evhttp-static hot-version many-versions files list-modules
     "$(awk -v a="$per_core" -v b="$(col "$base" 6)" 'BEGIN {print (b > 0 ? 100 * a / b : 0)}')"
 done
 echo
-echo "hot version body: $hot_bytes bytes (nginx and the bare evhttp server serve a copy of it)"
+echo "hot version body: $hot_bytes bytes (nginx and the bare evhttp server serve a copy of it);" \
+  "large body: $large_bytes bytes (nginx serves a copy)"
 echo "seeding: $seed_json"
 echo "peak RSS (VmHWM) of the pinned server: $((rss_seeded / 1024)) MiB after seeding," \
   "$((rss_reads / 1024)) MiB after the read runs, $((rss_after / 1024)) MiB after the push runs"

@@ -11,7 +11,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libevent-dev libjansson
   libpq-dev libcurl4-openssl-dev libarchive-dev libhttp-parser-dev)
 test_pkgs=(libgtest-dev python3 python3-pytest python3-requests clang-format wrk nginx-light util-linux
   procps iproute2 curl postgresql-15 nodejs python3-protobuf python3-grpcio protobuf-compiler-grpc
-  protobuf-compiler-grpc-java-plugin protoc-gen-go protoc-gen-go-grpc)
+  protobuf-compiler-grpc-java-plugin protoc-gen-go protoc-gen-go-grpc
+  clang-14 libclang-rt-14-dev llvm-14)
 
 pkgs=("${build_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")

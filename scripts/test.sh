@@ -7,7 +7,8 @@
 # filesystem backend and once on the postgres backend (PostgreSQL primary + standby, S3), and the
 # generated-code round trip (tests/codegen); the plain build also gets the compatibility oracle
 # against buf (tests/compat) and the fault tests (tests/faults); the TSan build runs the unit tests
-# and the end-to-end suite on the filesystem backend.
+# and the end-to-end suite on the filesystem backend. Last, a clang build runs each libFuzzer target
+# of tests/fuzz briefly (scripts/fuzz.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -75,6 +76,13 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite sanitized "$root/build-asan" -DSPOKE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 run_tsan "$root/build-tsan"
+
+# libFuzzer: the .proto ingestion, names and versions, the write routes' JSON bodies, the
+# compatibility checker and the HTTP layer as a whole (tests/fuzz), each for a bounded time on a
+# copy of its seed corpus.
+FUZZ_SECONDS=${SPOKE_FUZZ_SECONDS:-20}
+echo "=== fuzz (libFuzzer, ASan+UBSan, $FUZZ_SECONDS s per target)"
+"$root/scripts/fuzz.sh" "$root/build-fuzz" "$FUZZ_SECONDS" || failed=1
 
 if [ $failed -ne 0 ]; then
   echo "=== FAILED"

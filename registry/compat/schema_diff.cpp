@@ -100,6 +100,20 @@ std::string explicit_default(const pb::FieldDescriptor* field) {
     return proto.default_value();
 }
 
+// A singular enum field's default value: its enum's first value unless one is named, so
+// reordering or renumbering the values changes it even when no default is written. Null for other
+// fields.
+const pb::EnumValueDescriptor* enum_default(const pb::FieldDescriptor* field) {
+    if (field->is_repeated() || field->cpp_type() != pb::FieldDescriptor::CPPTYPE_ENUM) {
+        return nullptr;
+    }
+    return field->default_value_enum();
+}
+
+std::string value_text(const pb::EnumValueDescriptor* value) {
+    return value->name() + " = " + std::to_string(value->number());
+}
+
 std::string oneof_name(const pb::FieldDescriptor* field) {
     const pb::OneofDescriptor* oneof = field->real_containing_oneof();
     return oneof != nullptr ? oneof->name() : "";
@@ -267,6 +281,10 @@ class SchemaDiffer {
             out_.add("FIELD_DEFAULT_CHANGED", element, file, explicit_default(before),
                      explicit_default(after), subject + " changed its default value.",
                      {"FIELD_SAME_DEFAULT"});
+        } else if (const auto* from = enum_default(before), *to = enum_default(after);
+                   from != nullptr && to != nullptr && from->number() != to->number()) {
+            out_.add("FIELD_DEFAULT_CHANGED", element, file, value_text(from), value_text(to),
+                     subject + " changed its default value.", {"FIELD_SAME_DEFAULT"});
         }
         if (before->is_packable() && after->is_packable() &&
             before->is_packed() != after->is_packed()) {

@@ -172,6 +172,33 @@ TEST(SchemaDiff, RequiredFieldsAndDefaults) {
     EXPECT_EQ(only(label, "FIELD_LABEL_CHANGED", "acme.v1.M.a").severity, "breaking");
 }
 
+// Found by tests/fuzz/fuzz_compat (corpus/fuzz_compat/regression-implicit-enum-default): a proto2
+// enum field defaults to its enum's first value, so reordering or renumbering the values changes
+// the default without any default being written. The checker reports FIELD_SAME_DEFAULT (an
+// error); the diff listed no change at all.
+TEST(SchemaDiff, ImplicitEnumDefaultChanges) {
+    auto reordered = diff(kP2 + "enum E { A = 1; B = 2; }\nmessage M { optional E e = 1; }\n",
+                          kP2 + "enum E { B = 2; A = 1; }\nmessage M { optional E e = 1; }\n");
+    const SchemaChange& d = only(reordered, "FIELD_DEFAULT_CHANGED", "acme.v1.M.e");
+    EXPECT_EQ(d.severity, "breaking");
+    EXPECT_EQ(d.old_value, "A = 1");
+    EXPECT_EQ(d.new_value, "B = 2");
+
+    // The first value keeps its name but not its number (and the default named explicitly).
+    auto renumbered =
+        diff(kP2 + "enum E { A = 1; B = 2; }\nmessage M { optional E e = 1 [default = A]; }\n",
+             kP2 + "enum E { A = 3; B = 2; }\nmessage M { optional E e = 1 [default = A]; }\n");
+    const SchemaChange& r = only(renumbered, "FIELD_DEFAULT_CHANGED", "acme.v1.M.e");
+    EXPECT_EQ(r.severity, "breaking");
+    EXPECT_EQ(r.old_value, "A = 1");
+    EXPECT_EQ(r.new_value, "A = 3");
+
+    // Reordering values after the first one leaves the default alone.
+    auto later = diff(kP2 + "enum E { A = 1; B = 2; C = 3; }\nmessage M { optional E e = 1; }\n",
+                      kP2 + "enum E { A = 1; C = 3; B = 2; }\nmessage M { optional E e = 1; }\n");
+    EXPECT_TRUE(later.empty()) << listing(later);
+}
+
 TEST(SchemaDiff, EnumsAndReservations) {
     auto changes = diff(
         kP3 +

@@ -7,6 +7,9 @@ namespace spoke {
 
 // Monotonic clock in milliseconds (CLOCK_MONOTONIC): for deadlines and heartbeats, never wall time.
 int64_t monotonic_ms();
+// Monotonic clock in nanoseconds at the kernel tick's resolution (CLOCK_MONOTONIC_COARSE, a few
+// ms): cheap enough to stamp on every read and write, precise enough for connection deadlines.
+int64_t monotonic_coarse_ns();
 // Wall clock in milliseconds since the epoch: for timestamps shown to users.
 int64_t wall_ms();
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "common/clock.hpp"
 #include "reactor/http_response_head.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/log.hpp"
@@ -29,12 +30,6 @@ constexpr size_t kOutputHighWater = 1u << 20;
 // Bounded in total and by a quiet period, as NGINX's lingering_time and lingering_timeout.
 constexpr int64_t kLingerNs = 2'000'000'000;
 constexpr int64_t kLingerQuietNs = 500'000'000;
-
-int64_t now_coarse_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 int64_t ms_to_ns(std::chrono::milliseconds ms) {
     return static_cast<int64_t>(ms.count()) * 1'000'000;
@@ -82,7 +77,7 @@ HttpConnection::HttpConnection(HttpServer& server, int fd, uint64_t id,
     read_ev_ = event_new(base, fd_, EV_READ | EV_PERSIST, &HttpConnection::on_readable, this);
     write_ev_ = event_new(base, fd_, EV_WRITE | EV_PERSIST, &HttpConnection::on_writable, this);
     output_ = evbuffer_new();
-    head_started_ns_ = now_coarse_ns();
+    head_started_ns_ = monotonic_coarse_ns();
     idle_since_ns_ = head_started_ns_;
 }
 
@@ -154,7 +149,7 @@ void HttpConnection::read_some() {
         const ssize_t n = ::recv(fd_, buf, HttpServer::kReadBufferSize, 0);
         if (n > 0) {
             if (state_ == State::Lingering) {
-                linger_last_read_ns_ = now_coarse_ns();
+                linger_last_read_ns_ = monotonic_coarse_ns();
                 continue;  // dropped
             }
             if (stop_parsing_) continue;  // dropped
@@ -200,7 +195,7 @@ size_t HttpConnection::consume(const char* data, size_t n) {
     while (off < n && may_parse()) {
         // A head's deadline runs from its first byte; the first request's from the accept.
         if (!parser_.in_message() && (served_ > 0 || in_flight_ || !queue_.empty())) {
-            head_started_ns_ = now_coarse_ns();
+            head_started_ns_ = monotonic_coarse_ns();
         }
         const HttpRequestParser::Step step = parser_.feed(data + off, n - off);
         off += step.consumed;
@@ -208,7 +203,7 @@ size_t HttpConnection::consume(const char* data, size_t n) {
             case HttpRequestParser::Event::NeedMore:
                 break;
             case HttpRequestParser::Event::Head: {
-                body_started_ns_ = now_coarse_ns();
+                body_started_ns_ = monotonic_coarse_ns();
                 const HttpRequest& head = *parser_.head();
                 // 100 Continue only when no earlier reply is owed: it would be read as theirs.
                 if (head.expect_continue && !in_flight_ && queue_.empty() &&
@@ -278,7 +273,7 @@ void HttpConnection::pump() {
         set_reading(!read_eof_ && (may_parse() || stop_parsing_) && pending_input_.empty());
         if (!in_flight_ && queue_.empty() && !parser_.in_message() &&
             evbuffer_get_length(output_) == 0) {
-            idle_since_ns_ = now_coarse_ns();
+            idle_since_ns_ = monotonic_coarse_ns();
         }
     }
 }
@@ -360,7 +355,7 @@ void HttpConnection::flush() {
         return close(in_flight_ ? CloseReason::ClientGone : CloseReason::WriteError);
     }
     if (evbuffer_get_length(output_) > 0) {
-        if (progressed || !writing_) write_progress_ns_ = now_coarse_ns();
+        if (progressed || !writing_) write_progress_ns_ = monotonic_coarse_ns();
         set_writing(true);
         return;
     }
@@ -374,7 +369,7 @@ void HttpConnection::flush() {
 void HttpConnection::start_lingering() {
     state_ = State::Lingering;
     ::shutdown(fd_, SHUT_WR);
-    linger_started_ns_ = now_coarse_ns();
+    linger_started_ns_ = monotonic_coarse_ns();
     linger_last_read_ns_ = linger_started_ns_;
     reading_ = false;  // re-enabled below whatever it was
     set_reading(true);

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "common/clock.hpp"
 #include "reactor/http_connection.hpp"
 #include "reactor/log.hpp"
 #include "reactor/log_throttle.hpp"
@@ -42,12 +43,6 @@ LogThrottle& client_gone_log() {
 LogThrottle& accept_error_log() {
     static LogThrottle log(LogLevel::Warn, "accept failed");
     return log;
-}
-
-int64_t now_coarse_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // http_parser's own head limit is process-wide: it must not fire before ours (431 with our
@@ -300,7 +295,7 @@ void HttpServer::free_finished() {
 }
 
 void HttpServer::sweep() {
-    const int64_t now = now_coarse_ns();
+    const int64_t now = monotonic_coarse_ns();
     for (auto& [id, conn] : connections_) conn->check_deadlines(now);
 }
 

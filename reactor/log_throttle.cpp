@@ -1,20 +1,12 @@
 #include "reactor/log_throttle.hpp"
 
-#include <ctime>
+#include "common/clock.hpp"
 
 namespace spoke {
 
-namespace {
-int64_t monotonic_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-}  // namespace
-
 void LogThrottle::note() {
     pending_.fetch_add(1, std::memory_order_relaxed);
-    const int64_t now = monotonic_ms();
+    const int64_t now = monotonic_coarse_ns() / 1'000'000;
     int64_t next = next_line_ms_.load(std::memory_order_relaxed);
     if (now < next) return;
     // One thread wins the interval; the others only count.

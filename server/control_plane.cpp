@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cstdio>
 
 #include "handlers/error_response.hpp"
@@ -82,6 +84,19 @@ void append_work_metrics(const WorkAdmissions& admissions, std::string& out) {
     }
 }
 
+// One counter family with one sample per label value (`names[i]` counts `values[i]`).
+template <size_t N>
+void append_labeled_counters(std::string& out, std::string_view name, std::string_view help,
+                             std::string_view label, const std::array<const char*, N>& names,
+                             const std::array<std::atomic<uint64_t>, N>& values) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" counter\n");
+    for (size_t i = 0; i < N; ++i) {
+        out.append(name).append("{").append(label).append("=\"").append(names[i]).append("\"} ");
+        out.append(std::to_string(values[i].load(std::memory_order_relaxed))).append("\n");
+    }
+}
+
 // spoke_http_*: what the API listener's HTTP layer refused, timed out or lost.
 void append_http_metrics(const HttpSharedState& http, std::string& out) {
     append_metric(out, "spoke_http_connections", "gauge",
@@ -89,26 +104,12 @@ void append_http_metrics(const HttpSharedState& http, std::string& out) {
                   http.budget.open());
     append_metric(out, "spoke_http_connections_accepted_total", "counter",
                   "API connections accepted.", "", http.counters.accepted.load());
-    out.append(
-        "# HELP spoke_http_connections_rejected_total New API connections closed at once, "
-        "by reason.\n# TYPE spoke_http_connections_rejected_total counter\n");
-    for (size_t i = 0; i < kHttpRejectionKinds; ++i) {
-        out.append("spoke_http_connections_rejected_total{reason=\"")
-            .append(kHttpRejectionNames[i])
-            .append("\"} ")
-            .append(std::to_string(http.counters.rejected[i].load()))
-            .append("\n");
-    }
-    out.append(
-        "# HELP spoke_http_timeouts_total API connections cut by a deadline, by kind.\n"
-        "# TYPE spoke_http_timeouts_total counter\n");
-    for (size_t i = 0; i < kHttpTimeoutKinds; ++i) {
-        out.append("spoke_http_timeouts_total{kind=\"")
-            .append(kHttpTimeoutNames[i])
-            .append("\"} ")
-            .append(std::to_string(http.counters.timeouts[i].load()))
-            .append("\n");
-    }
+    append_labeled_counters(out, "spoke_http_connections_rejected_total",
+                            "New API connections closed at once, by reason.", "reason",
+                            kHttpRejectionNames, http.counters.rejected);
+    append_labeled_counters(out, "spoke_http_timeouts_total",
+                            "API connections cut by a deadline, by kind.", "kind",
+                            kHttpTimeoutNames, http.counters.timeouts);
     append_metric(out, "spoke_http_client_gone_total", "counter",
                   "Clients that disconnected while their request was being handled.", "",
                   http.counters.client_gone.load());

@@ -62,7 +62,7 @@ int line_at(const pb::FileDescriptor* file, std::initializer_list<int> path);
 // The name of an element relative to its file's package ("Outer.Inner"), as buf's per-file
 // deletion rules key on it.
 std::string nested_name(const std::string& full_name, const pb::FileDescriptor* file);
-// "int32", "string", ... or the fully-qualified message/enum name.
+// "int32", "string", ... or the fully-qualified message/enum name ("group " + name for a group).
 std::string field_type_name(const pb::FieldDescriptor* field);
 // Field "3" with name "email" on message "acme.v1.User" (buf's wording).
 std::string describe_field(const pb::FieldDescriptor* field);

@@ -75,8 +75,11 @@ std::string nested_name(const std::string& full_name, const pb::FileDescriptor* 
 std::string field_type_name(const pb::FieldDescriptor* field) {
     switch (field->type()) {
         case pb::FieldDescriptor::TYPE_MESSAGE:
-        case pb::FieldDescriptor::TYPE_GROUP:
             return field->message_type()->full_name();
+        case pb::FieldDescriptor::TYPE_GROUP:
+            // Not the message's name alone: a group and a message field of one type differ on
+            // the wire (start/end tags against a length prefix).
+            return "group " + field->message_type()->full_name();
         case pb::FieldDescriptor::TYPE_ENUM:
             return field->enum_type()->full_name();
         default:

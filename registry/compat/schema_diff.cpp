@@ -240,9 +240,18 @@ class SchemaDiffer {
         const pb::FileDescriptor* file = after->file();
         const std::string subject = compat::describe_field(after);
         if (before->name() != after->name()) {
+            std::vector<std::string> rules{"FIELD_SAME_NAME"};
+            // Renaming a map renames its entry type, which the checker reports as a type change
+            // (as buf does) while the shown map<K, V> type stays the same: the rename carries it.
+            if (before->is_map() && after->is_map() &&
+                display_type(before) == display_type(after) &&
+                before->message_type()->full_name() != after->message_type()->full_name()) {
+                rules.insert(rules.end(), {"FIELD_WIRE_COMPATIBLE_TYPE",
+                                           "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_SAME_TYPE"});
+            }
             out_.add("FIELD_NAME_CHANGED", element, file, before->name(), after->name(),
                      subject + " was renamed from " + quoted(before->name()) + ".",
-                     {"FIELD_SAME_NAME"});
+                     std::move(rules));
         }
         if (!before->is_extension() && before->json_name() != after->json_name()) {
             out_.add("FIELD_JSON_NAME_CHANGED", element, file, before->json_name(),

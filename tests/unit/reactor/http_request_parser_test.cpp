@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,6 +110,15 @@ TEST_P(HttpRequestParserRefuses, WithTheRightStatus) {
     }
 }
 
+// gtest names: the case's name with everything but letters and digits as '_'.
+std::string test_name(const testing::TestParamInfo<Refused>& info) {
+    std::string name;
+    for (char c : std::string(info.param.name)) {
+        name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    }
+    return name;
+}
+
 std::string post(const std::string& headers, const std::string& body) {
     return "POST /x HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n" + body;
 }
@@ -149,12 +159,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"negative chunk", post("Transfer-Encoding: chunked\r\n", "-2\r\nab\r\n0\r\n\r\n"),
                 400},
         Refused{"header line without colon", post("NoColon\r\n", ""), 400}),
-    [](const testing::TestParamInfo<Refused>& info) {
-        std::string name;
-        for (char c : std::string(info.param.name))
-            name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-        return name;
-    });
+    test_name);
 
 INSTANTIATE_TEST_SUITE_P(
     RequestLine, HttpRequestParserRefuses,
@@ -172,12 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"fragment", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         Refused{"relative target", "GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         Refused{"other Expect", "GET / HTTP/1.1\r\nHost: a\r\nExpect: tea\r\n\r\n", 417}),
-    [](const testing::TestParamInfo<Refused>& info) {
-        std::string name;
-        for (char c : std::string(info.param.name))
-            name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-        return name;
-    });
+    test_name);
 
 // Limits of the fixture: 1024 head bytes, 8 headers, 256 URL bytes, 64 body bytes.
 INSTANTIATE_TEST_SUITE_P(
@@ -196,12 +196,7 @@ INSTANTIATE_TEST_SUITE_P(
                             431},
                     Refused{"head too large", post("X: " + std::string(1100, 'v') + "\r\n", ""),
                             431}),
-    [](const testing::TestParamInfo<Refused>& info) {
-        std::string name;
-        for (char c : std::string(info.param.name))
-            name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-        return name;
-    });
+    test_name);
 
 TEST(HttpRequestParser, AbsoluteFormIsServedLikeTheOriginForm) {
     Parsed p =

@@ -190,6 +190,20 @@ TEST(Compatibility, MessageAndEnumTypesAreComparedByIdentity) {
     EXPECT_EQ(only(renamed, "FIELD_WIRE_COMPATIBLE_TYPE").level, ViolationLevel::Error);
 }
 
+// Found by tests/fuzz/fuzz_compat (corpus/fuzz_compat/regression-group-to-message): a group and
+// a message field of one type differ on the wire; the violation named the same type twice.
+TEST(Compatibility, GroupToMessageOfTheSameTypeNamesTheGroup) {
+    CompatReport report =
+        check(kP2 + "message M {\n  optional group Result = 1 { optional string url = 2; }\n}\n",
+              kP2 +
+                  "message M {\n  message Result { optional string url = 2; }\n"
+                  "  optional Result result = 1;\n}\n");
+    const Violation& v = only(report, "FIELD_WIRE_COMPATIBLE_TYPE");
+    EXPECT_EQ(v.level, ViolationLevel::Error);
+    EXPECT_EQ(v.old_value, "group acme.v1.M.Result");
+    EXPECT_EQ(v.new_value, "acme.v1.M.Result");
+}
+
 TEST(Compatibility, TypesFromDependenciesAreComparedByFullNameOnly) {
     const ProtoFile dep_v1{"dep/d.proto",
                            "syntax = \"proto3\";\npackage dep;\n"

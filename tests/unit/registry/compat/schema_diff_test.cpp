@@ -156,6 +156,22 @@ TEST(SchemaDiff, MapsAreShownAsMapTypes) {
               "acme.v1.M.TagsEntry");
 }
 
+// Found by tests/fuzz/fuzz_compat (corpus/fuzz_compat/regression-map-rename): renaming a map
+// renames its entry type, which BACKWARD rejects (FIELD_WIRE_COMPATIBLE_TYPE, as buf does); the
+// diff showed only a rename, as a warning.
+TEST(SchemaDiff, MapRenameCarriesTheEntryTypeChange) {
+    auto changes = diff(kP3 + "message M { map<string, int32> tags = 1; }\n",
+                        kP3 + "message M { map<string, int32> labels = 1; }\n");
+    const SchemaChange& renamed = only(changes, "FIELD_NAME_CHANGED", "acme.v1.M.labels");
+    EXPECT_EQ(renamed.severity, "breaking");
+    EXPECT_EQ(renamed.old_value, "tags");
+    EXPECT_EQ(only(changes, "FIELD_JSON_NAME_CHANGED", "acme.v1.M.labels").severity, "warning");
+    // A plain field's rename stays a warning.
+    auto plain =
+        diff(kP3 + "message M { int32 tags = 1; }\n", kP3 + "message M { int32 labels = 1; }\n");
+    EXPECT_EQ(only(plain, "FIELD_NAME_CHANGED", "acme.v1.M.labels").severity, "warning");
+}
+
 TEST(SchemaDiff, RequiredFieldsAndDefaults) {
     auto changes = diff(kP2 + "message M { optional int32 a = 1 [default = 5]; }\n",
                         kP2 +
@@ -197,6 +213,21 @@ TEST(SchemaDiff, ImplicitEnumDefaultChanges) {
     auto later = diff(kP2 + "enum E { A = 1; B = 2; C = 3; }\nmessage M { optional E e = 1; }\n",
                       kP2 + "enum E { A = 1; C = 3; B = 2; }\nmessage M { optional E e = 1; }\n");
     EXPECT_TRUE(later.empty()) << listing(later);
+}
+
+// Found by tests/fuzz/fuzz_compat (corpus/fuzz_compat/regression-group-to-message, the case of
+// tests/compat/corpus/084): a group that becomes a message field of the same type breaks the
+// wire; the diff showed the type as unchanged, so it listed nothing breaking.
+TEST(SchemaDiff, GroupToMessageIsABreakingTypeChange) {
+    auto changes =
+        diff(kP2 + "message M {\n  repeated group Result = 1 { optional string url = 2; }\n}\n",
+             kP2 +
+                 "message M {\n  message Result { optional string url = 2; }\n"
+                 "  repeated Result result = 1;\n}\n");
+    const SchemaChange& type = only(changes, "FIELD_TYPE_CHANGED", "acme.v1.M.result");
+    EXPECT_EQ(type.severity, "breaking");
+    EXPECT_EQ(type.old_value, "group acme.v1.M.Result");
+    EXPECT_EQ(type.new_value, "acme.v1.M.Result");
 }
 
 TEST(SchemaDiff, EnumsAndReservations) {

@@ -45,7 +45,9 @@ while read -r target; do
   if [ -d "$root/tests/fuzz/corpus/$target" ]; then
     cp -R "$root/tests/fuzz/corpus/$target/." "$corpus/"
   fi
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  # A fixed seed by default: CI replays the same mutations each run (a red CI means a regression,
+  # not a lucky find); SPOKE_FUZZ_SEED=0 lets libFuzzer pick one, as longer runs should.
+  args=(-seed="${SPOKE_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$dir/fuzz-artifacts/$target/")
   [ -f "$root/tests/fuzz/$target.dict" ] && args+=(-dict="$root/tests/fuzz/$target.dict")
   log="$dir/fuzz-logs/$target.log"

@@ -7,11 +7,8 @@ import socket
 import time
 
 
-class RawResponse:
-    def __init__(self, status, headers, body):
-        self.status_code = status
-        self.headers = headers  # lower-case names
-        self.content = body
+class _BodyText:
+    """`text` and `json()` of a response whose bytes are in `content`."""
 
     @property
     def text(self):
@@ -19,6 +16,13 @@ class RawResponse:
 
     def json(self):
         return json.loads(self.content)
+
+
+class RawResponse(_BodyText):
+    def __init__(self, status, headers, body):
+        self.status_code = status
+        self.headers = headers  # lower-case names
+        self.content = body
 
 
 def _parse(data):
@@ -110,7 +114,7 @@ class ConnectionClosed(AssertionError):
         self.partial = partial
 
 
-class HttpResponse:
+class HttpResponse(_BodyText):
     def __init__(self, version, status, reason, headers, body, raw_head):
         self.version = version      # "HTTP/1.1"
         self.status = status        # int
@@ -141,11 +145,8 @@ class HttpResponse:
         return tokens
 
     @property
-    def text(self):
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self):
-        return json.loads(self.body)
+    def content(self):
+        return self.body
 
     def __repr__(self):
         return f"<{self.version} {self.status} {self.reason!r} headers={self.headers} body={self.body[:200]!r}>"

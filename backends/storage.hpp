@@ -16,6 +16,7 @@
 
 #include "common/result.hpp"
 #include "reactor/callback.hpp"
+#include "registry/api_token.hpp"
 #include "registry/model.hpp"
 
 namespace spoke {
@@ -79,6 +80,22 @@ class Storage {
     virtual void put_artifact(std::string key, std::string bytes, Completion<Unit> done) = 0;
     // The bytes stored under `key`, or nullopt when nothing is.
     virtual void get_artifact(std::string key, Completion<std::optional<std::string>> done) = 0;
+
+    // API tokens. Records hold only the secret's hash; a token another process (the
+    // `spoke-server token create` command) stored is visible to the next find_token.
+    // Stores a new token (id and hash are random and unique; a clash is Internal).
+    virtual void create_token(ApiToken token, Completion<ApiToken> done) = 0;
+    // The token whose secret hashes to `secret_hash` (expired and revoked ones too: the caller
+    // decides), nullopt when there is none.
+    virtual void find_token(std::string secret_hash, Completion<std::optional<ApiToken>> done) = 0;
+    // Every token, revoked ones included, oldest first (created_at, then id).
+    virtual void list_tokens(Completion<std::vector<ApiToken>> done) = 0;
+    // Sets revoked_at to now unless it is already set; completes with the stored record.
+    // NotFound for an unknown id.
+    virtual void revoke_token(std::string id, Completion<ApiToken> done) = 0;
+    // Raises each token's last_used_at to the time given (never lowers it); unknown hashes are
+    // ignored. Called in batches, not per request.
+    virtual void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) = 0;
 
     // Probes for readiness (one entry per dependency of this backend).
     virtual void check_health(Completion<std::vector<StorageCheck>> done) = 0;

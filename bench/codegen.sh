@@ -183,15 +183,19 @@ if ! wait_http "http://$HOST:$HEALTH_PORT/health/ready" "$SERVER_PID" 60; then
   tail -20 "$work/server.log" >&2
   exit 1
 fi
-"$PY" - "$BASE" "$MODULE" "$mod" "${protos[@]}" <<'PYEOF'
+# The push needs a token: one with the write scope from the bootstrap command, on the same storage.
+SERVER_ENV=(SPOKE_FILESYSTEM_ROOT="$data")
+make_token "$work/token"
+"$PY" - "$BASE" "$MODULE" "$mod" "$work/token" "${protos[@]}" <<'PYEOF'
 import sys, time, requests
-base, module, mod = sys.argv[1:4]
-files = [{"path": p, "content": open(mod + "/" + p).read()} for p in sys.argv[4:]]
-r = requests.post(base + "/modules", json={"name": module}, timeout=60)
+base, module, mod, token_file = sys.argv[1:5]
+files = [{"path": p, "content": open(mod + "/" + p).read()} for p in sys.argv[5:]]
+auth = {"Authorization": "Bearer " + open(token_file).read().strip()}
+r = requests.post(base + "/modules", json={"name": module}, headers=auth, timeout=60)
 assert r.status_code == 201, (r.status_code, r.text)
 t0 = time.monotonic()
 r = requests.post(base + "/modules/%s/versions" % module, json={"version": "1.0.0", "files": files},
-                  timeout=120)
+                  headers=auth, timeout=120)
 assert r.status_code == 201, (r.status_code, r.text[:500])
 print("   push of %d files: %.0f ms (HTTP 201)" % (len(files), (time.monotonic() - t0) * 1000))
 PYEOF

@@ -34,16 +34,26 @@ for bin in "$@"; do
     sleep 0.2
   done
   base=http://127.0.0.1:$port
-  curl -sf -XPOST "$base/modules" -H 'Content-Type: application/json' -d '{"name":"cg"}' >/dev/null
-  $PY - "$base" <<'PYEOF'
+  # Writes need a token (bootstrap command, same storage); binaries from before authentication
+  # have no `token` command (exit 2) and need none.
+  auth=()
+  if token=$(SPOKE_FILESYSTEM_ROOT=$data "$bin" token create --name callgrind --scope write 2>/dev/null); then
+    auth=(-H "Authorization: Bearer $token")
+  fi
+  curl -sf -XPOST "$base/modules" -H 'Content-Type: application/json' "${auth[@]}" \
+    -d '{"name":"cg"}' >/dev/null
+  $PY - "$base" "${token:-}" <<'PYEOF'
 import json, sys, urllib.request
-base = sys.argv[1]
+base, token = sys.argv[1], sys.argv[2]
 big = 'syntax = "proto3";\npackage cg.big;\n' + "".join("// %s\n" % ("x" * 120) for _ in range(2100))
 small = 'syntax = "proto3";\npackage cg.v1;\nmessage Item {\n  string id = 1;\n  int64 n = 2;\n}\n'
 body = {"version": "1.0.0", "files": [{"path": "cg/v1/item.proto", "content": small},
                                        {"path": "cg/big/big.proto", "content": big}]}
+headers = {"Content-Type": "application/json"}
+if token:
+    headers["Authorization"] = "Bearer " + token
 req = urllib.request.Request(base + "/modules/cg/versions", data=json.dumps(body).encode(),
-                             headers={"Content-Type": "application/json"}, method="POST")
+                             headers=headers, method="POST")
 urllib.request.urlopen(req, timeout=60).read()
 PYEOF
   echo /modules/cg/versions/1.0.0 >"$work/hot.txt"

@@ -4,7 +4,7 @@
 # The caller sets, before calling them: PY (python3), HOST (127.0.0.1), CONNS and DURATION (wrk
 # -c/-d), wrk_timeout, here (bench/), root (the repository), work (its work directory, with
 # results/ inside), started_pids (an array: everything in it is stopped by cleanup), and for
-# start_server BIN and SERVER_ENV (an array of the storage's SPOKE_*=value settings).
+# start_server and make_token BIN and SERVER_ENV (an array of the storage's SPOKE_*=value settings).
 
 stop_pid() { # stop_pid PID: SIGTERM, wait up to 20 s, then SIGKILL; always reaped (we are the parent)
   local pid=$1 i
@@ -95,6 +95,22 @@ start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
   if ! wait_http "http://$HOST:$hport/health/ready" "$SERVER_PID" 60; then
     echo "bench: $name did not become ready; log:" >&2
     tail -20 "$work/$name.log" >&2
+    exit 1
+  fi
+}
+
+# make_token FILE: writes (mode 0600) the secret of a new API token with the write scope, made by
+# the bootstrap command `$BIN token create` on the storage of SERVER_ENV, as an operator would while
+# the server runs. Pushes and module creations send it (Authorization: Bearer); reads need none.
+make_token() {
+  local file=$1
+  if ! (
+    umask 077
+    env $(env | sed -n 's/^\(SPOKE_[A-Z_]*\)=.*/-u \1/p') "${SERVER_ENV[@]}" \
+      "$BIN" token create --name bench --scope write >"$file" 2>"$file.log"
+  ) || [ ! -s "$file" ]; then
+    echo "bench: spoke-server token create failed:" >&2
+    cat "$file.log" >&2
     exit 1
   fi
 }

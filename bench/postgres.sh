@@ -179,8 +179,9 @@ echo "== seeding $MODULES modules x $VERSIONS versions (spoke-server pinned to C
   "CPU1, 16 client threads)"
 start_server spoke-seed 1 reuseport 0
 BASE=http://$HOST:$API_PORT
+make_token "$work/token" # in the database: the restarted server below takes it too
 seed_json=$(taskset -c 1 timeout 1200 "$PY" "$here/seed.py" "$BASE" "$work" --modules "$MODULES" \
-  --versions "$VERSIONS")
+  --versions "$VERSIONS" --token-file "$work/token")
 echo "   $seed_json"
 stop_pid "$SERVER_PID"
 wait_standby_replay
@@ -278,13 +279,13 @@ count_window module-get fixed_get "$work/module_paths.txt" "$COUNT_REQUESTS"
 echo "/modules?limit=100" >"$work/list_paths.txt"
 count_window list-modules fixed_get "$work/list_paths.txt" "$COUNT_REQUESTS"
 count_window push taskset -c 1 timeout 600 "$PY" "$here/fixed_requests.py" "$BASE" push \
-  "$work/push_body.json" "$work/push_modules.txt" 0 "$COUNT_PUSHES"
+  "$work/push_body.json" "$work/push_modules.txt" 0 "$COUNT_PUSHES" "$work/token"
 
 # Pushes change the data, so they run after the reads; the run number keeps versions unique.
 echo "== pushes"
 for ((rep = 1; rep <= REPEATS; rep++)); do
   run_spoke push "$BASE/" "$here/lua/push.lua" "$work/push_body.json" "$work/push_modules.txt" \
-    "$rep"
+    "$rep" "$work/token"
 done
 rss_after=$(mem_kib "$PINNED_PID" VmHWM)
 stop_pid "$PINNED_PID"

@@ -107,9 +107,10 @@ echo "== pinned: spoke-server SPOKE_THREADS=1 and nginx 1 worker on CPU0, wrk on
 start_server spoke-pinned 1 reuseport 0
 PINNED_PID=$SERVER_PID
 BASE=http://$HOST:$API_PORT
+make_token "$work/token" # writes need one; reads stay anonymous
 echo "== seeding $MODULES modules x $VERSIONS versions (seed.py on CPU1, 16 client threads)"
 seed_json=$(taskset -c 1 "$PY" "$here/seed.py" "$BASE" "$work" --modules "$MODULES" \
-  --versions "$VERSIONS")
+  --versions "$VERSIONS" --token-file "$work/token")
 echo "   $seed_json"
 rss_seeded=$(mem_kib "$PINNED_PID" VmHWM)
 echo "   server after seeding: VmHWM $((rss_seeded / 1024)) MiB," \
@@ -166,7 +167,7 @@ rss_reads=$(mem_kib "$PINNED_PID" VmHWM)
 # Pushes change the data, so they run after the reads; the run number keeps versions unique.
 for ((rep = 1; rep <= REPEATS; rep++)); do
   run_wrk push 1 "$PINNED_PID" "$BASE/" "$here/lua/push.lua" "$work/push_body.json" \
-    "$work/push_modules.txt" "$rep"
+    "$work/push_modules.txt" "$rep" "$work/token"
 done
 rss_after=$(mem_kib "$PINNED_PID" VmHWM)
 echo "   server after all runs: VmHWM $((rss_after / 1024)) MiB" \

@@ -2,7 +2,10 @@
 """Seeds a running spoke-server with MODULES modules x VERSIONS versions for the benchmark, and
 writes the files wrk's Lua scripts read (paths to cycle through, the push template).
 
-Usage: seed.py BASE_URL OUT_DIR [--modules 1000] [--versions 5] [--threads 16]
+Usage: seed.py BASE_URL OUT_DIR --token-file FILE [--modules 1000] [--versions 5] [--threads 16]
+
+FILE holds an API token with the write scope (bench/lib.sh make_token): module creations and
+pushes send it as Authorization: Bearer.
 
 Each version has 2-3 small .proto files; about half of the versions after the first import a file
 of another module's earlier version through `dependencies`. Versions are pushed one "generation" at
@@ -21,6 +24,7 @@ import requests
 
 JSON = {"Content-Type": "application/json"}
 _local = threading.local()
+_auth = {}  # the Authorization header, set in main
 
 
 def session():
@@ -28,6 +32,7 @@ def session():
     s = getattr(_local, "session", None)
     if s is None:
         s = requests.Session()
+        s.headers.update(_auth)
         _local.session = s
     return s
 
@@ -146,7 +151,13 @@ def main():
     ap.add_argument("--versions", type=int, default=5)
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--push-modules", type=int, default=64)
+    ap.add_argument("--token-file", required=True)
     a = ap.parse_args()
+    with open(a.token_file) as f:
+        token = f.read().strip()
+    if not token:
+        raise RuntimeError("no token in %s" % a.token_file)
+    _auth["Authorization"] = "Bearer " + token
     base = a.base.rstrip("/")
     push_modules = ["benchpush%02d" % k for k in range(a.push_modules)]
 

@@ -21,6 +21,9 @@ enum class ErrorCode {
     InvalidProto,       // 422 INVALID_PROTO: parse/link errors, with details
     UnknownDependency,  // 422 UNKNOWN_DEPENDENCY
     UnresolvedImport,   // 422 UNRESOLVED_IMPORT
+    Unauthorized,       // 401 UNAUTHORIZED: no valid credential where one is needed
+    Forbidden,          // 403 FORBIDDEN: a valid credential without the scope or prefix needed
+    RateLimited,        // 429 RATE_LIMITED: too many requests (or failed authentications)
     Unavailable,        // 503 UNAVAILABLE: a dependency is down or a deadline passed
     Internal,  // 500 INTERNAL: a bug or an unexpected I/O failure (message is logged, not shown)
 };
@@ -44,6 +47,8 @@ struct Error {
     static Error not_found(std::string m) { return {ErrorCode::NotFound, std::move(m), {}}; }
     static Error internal(std::string m) { return {ErrorCode::Internal, std::move(m), {}}; }
     static Error unavailable(std::string m) { return {ErrorCode::Unavailable, std::move(m), {}}; }
+    static Error unauthorized(std::string m) { return {ErrorCode::Unauthorized, std::move(m), {}}; }
+    static Error forbidden(std::string m) { return {ErrorCode::Forbidden, std::move(m), {}}; }
 };
 
 // `s` in double quotes with quotes, backslashes and control bytes escaped: for naming a

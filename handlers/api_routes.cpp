@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "handlers/auth_gate.hpp"
 #include "handlers/codegen_handler.hpp"
 #include "handlers/compatibility_handler.hpp"
 #include "handlers/dependency_handler.hpp"
@@ -10,6 +11,7 @@
 #include "handlers/loop_services.hpp"
 #include "handlers/module_handler.hpp"
 #include "handlers/test_hook_handler.hpp"
+#include "handlers/token_handler.hpp"
 #include "handlers/validate_handler.hpp"
 #include "handlers/version_handler.hpp"
 #include "reactor/router.hpp"
@@ -28,64 +30,90 @@ RouteHandler bind(Handler handler,
 
 }  // namespace
 
-void register_api_routes(Router& router, LoopServices& services, Services& app) {
+void register_api_routes(Router& router, LoopServices& services, Services& app,
+                         RouteAccessTable& table) {
     using M = HttpMethod;
+    AuthGate gate(app, table);
+    // What each route needs (docs/api.md, "Authentication"). Reads of derived data (checks,
+    // diffs, generated code) are reads: they change nothing a client could see.
+    constexpr RouteAccess read{Scope::Read, ModuleFrom::None};
+    constexpr RouteAccess read_module{Scope::Read, ModuleFrom::PathName};
+    constexpr RouteAccess write_module{Scope::Write, ModuleFrom::PathName};
+    constexpr RouteAccess create_module{Scope::Write, ModuleFrom::BodyName};
+    constexpr RouteAccess admin_module{Scope::Admin, ModuleFrom::PathName};
+    constexpr RouteAccess admin_all{Scope::Admin, ModuleFrom::AllModules};
+    auto add = [&](HttpMethod method, std::string_view pattern, RouteAccess access,
+                   RouteHandler handler) {
+        gate.add(router, method, pattern, access, std::move(handler));
+    };
     const ModuleHandler modules(app);
-    router.add(M::Post, "/modules", bind(modules, &ModuleHandler::create));
-    router.add(M::Get, "/modules", bind(modules, &ModuleHandler::list));
-    router.add(M::Get, "/modules/{name}", bind(modules, &ModuleHandler::get));
+    add(M::Post, "/modules", create_module, bind(modules, &ModuleHandler::create));
+    add(M::Get, "/modules", read, bind(modules, &ModuleHandler::list));
+    add(M::Get, "/modules/{name}", read_module, bind(modules, &ModuleHandler::get));
 
     const VersionHandler versions(services, app);
-    router.add(M::Post, "/modules/{name}/versions", bind(versions, &VersionHandler::push));
-    router.add(M::Get, "/modules/{name}/versions", bind(versions, &VersionHandler::list));
-    router.add(M::Get, "/modules/{name}/versions/{version}", bind(versions, &VersionHandler::get));
+    add(M::Post, "/modules/{name}/versions", write_module, bind(versions, &VersionHandler::push));
+    add(M::Get, "/modules/{name}/versions", read_module, bind(versions, &VersionHandler::list));
+    add(M::Get, "/modules/{name}/versions/{version}", read_module,
+        bind(versions, &VersionHandler::get));
 
     const FileHandler files(services, app);
-    router.add(M::Get, "/modules/{name}/versions/{version}/files/{path...}",
-               bind(files, &FileHandler::get));
+    add(M::Get, "/modules/{name}/versions/{version}/files/{path...}", read_module,
+        bind(files, &FileHandler::get));
 
     const DependencyHandler deps(app);
-    router.add(M::Get, "/modules/{name}/versions/{version}/dependencies",
-               bind(deps, &DependencyHandler::dependencies));
-    router.add(M::Get, "/modules/{name}/versions/{version}/dependents",
-               bind(deps, &DependencyHandler::dependents));
+    add(M::Get, "/modules/{name}/versions/{version}/dependencies", read_module,
+        bind(deps, &DependencyHandler::dependencies));
+    add(M::Get, "/modules/{name}/versions/{version}/dependents", read_module,
+        bind(deps, &DependencyHandler::dependents));
 
     const DescriptorHandler descriptors(app);
-    router.add(M::Get, "/modules/{name}/versions/{version}/descriptor",
-               bind(descriptors, &DescriptorHandler::get));
+    add(M::Get, "/modules/{name}/versions/{version}/descriptor", read_module,
+        bind(descriptors, &DescriptorHandler::get));
 
     const CompatibilityHandler compat(app);
-    router.add(M::Get, "/modules/{name}/config", bind(compat, &CompatibilityHandler::get_config));
-    router.add(M::Put, "/modules/{name}/config", bind(compat, &CompatibilityHandler::put_config));
-    router.add(M::Post, "/modules/{name}/compatibility",
-               bind(compat, &CompatibilityHandler::check_pair));
-    router.add(M::Get, "/modules/{name}/versions/{version}/compatibility",
-               bind(compat, &CompatibilityHandler::check_version));
+    add(M::Get, "/modules/{name}/config", read_module,
+        bind(compat, &CompatibilityHandler::get_config));
+    add(M::Put, "/modules/{name}/config", admin_module,
+        bind(compat, &CompatibilityHandler::put_config));
+    add(M::Post, "/modules/{name}/compatibility", read_module,
+        bind(compat, &CompatibilityHandler::check_pair));
+    add(M::Get, "/modules/{name}/versions/{version}/compatibility", read_module,
+        bind(compat, &CompatibilityHandler::check_version));
     // The contract serves the diff under /api/v1 only.
-    router.add(M::Post, "/api/v1/modules/{name}/diff", bind(compat, &CompatibilityHandler::diff));
+    add(M::Post, "/api/v1/modules/{name}/diff", read_module,
+        bind(compat, &CompatibilityHandler::diff));
 
     // The contract serves these under /api/v1, and the download also without the prefix.
     const CodegenHandler codegen(services, app);
-    router.add(M::Get, "/api/v1/languages", bind(codegen, &CodegenHandler::languages));
-    router.add(M::Post, "/api/v1/modules/{name}/versions/{version}/compile",
-               bind(codegen, &CodegenHandler::compile));
-    router.add(M::Get, "/api/v1/modules/{name}/versions/{version}/compile/{job_id}",
-               bind(codegen, &CodegenHandler::compile_status));
-    router.add(M::Get, "/modules/{name}/versions/{version}/download/{language}",
-               bind(codegen, &CodegenHandler::download));
-    router.add(M::Get, "/api/v1/modules/{name}/versions/{version}/download/{language}",
-               bind(codegen, &CodegenHandler::download));
+    add(M::Get, "/api/v1/languages", read, bind(codegen, &CodegenHandler::languages));
+    add(M::Post, "/api/v1/modules/{name}/versions/{version}/compile", read_module,
+        bind(codegen, &CodegenHandler::compile));
+    add(M::Get, "/api/v1/modules/{name}/versions/{version}/compile/{job_id}", read_module,
+        bind(codegen, &CodegenHandler::compile_status));
+    add(M::Get, "/modules/{name}/versions/{version}/download/{language}", read_module,
+        bind(codegen, &CodegenHandler::download));
+    add(M::Get, "/api/v1/modules/{name}/versions/{version}/download/{language}", read_module,
+        bind(codegen, &CodegenHandler::download));
+
+    const TokenHandler tokens(app);
+    add(M::Post, "/auth/tokens", admin_all, bind(tokens, &TokenHandler::create));
+    add(M::Get, "/auth/tokens", admin_all, bind(tokens, &TokenHandler::list));
+    add(M::Delete, "/auth/tokens/{id}", admin_all, bind(tokens, &TokenHandler::revoke));
 
     const ValidateHandler validate(app);
-    router.add(M::Post, "/validate", bind(validate, &ValidateHandler::validate));
+    add(M::Post, "/validate", read, bind(validate, &ValidateHandler::validate));
 
 #ifdef SPOKE_TEST_HOOKS
     // Shared by its two routes; it owns the timers of pending slow requests.
     auto hooks = std::make_shared<TestHookHandler>(services);
-    router.add(M::Get, "/_test/slow",
-               [hooks](HttpExchange& ex, const RouteParams& p) { hooks->slow(ex, p); });
-    router.add(M::Post, "/_test/stall",
-               [hooks](HttpExchange& ex, const RouteParams& p) { hooks->stall(ex, p); });
+    add(M::Get, "/_test/slow", read,
+        [hooks](HttpExchange& ex, const RouteParams& p) { hooks->slow(ex, p); });
+    add(M::Post, "/_test/stall", read,
+        [hooks](HttpExchange& ex, const RouteParams& p) { hooks->stall(ex, p); });
+    // The route table with what each route needs: the authorization tests are generated from it.
+    add(M::Get, "/_test/routes", read,
+        [&table](HttpExchange& ex, const RouteParams&) { reply_route_table(ex, table); });
 #endif
 }
 

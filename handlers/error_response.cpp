@@ -29,6 +29,12 @@ int http_status_of(ErrorCode code) {
             return 422;
         case ErrorCode::UnresolvedImport:
             return 422;
+        case ErrorCode::Unauthorized:
+            return 401;
+        case ErrorCode::Forbidden:
+            return 403;
+        case ErrorCode::RateLimited:
+            return 429;
         case ErrorCode::Unavailable:
             return 503;
         case ErrorCode::Internal:
@@ -57,6 +63,12 @@ std::string_view error_code_name(ErrorCode code) {
             return "UNKNOWN_DEPENDENCY";
         case ErrorCode::UnresolvedImport:
             return "UNRESOLVED_IMPORT";
+        case ErrorCode::Unauthorized:
+            return "UNAUTHORIZED";
+        case ErrorCode::Forbidden:
+            return "FORBIDDEN";
+        case ErrorCode::RateLimited:
+            return "RATE_LIMITED";
         case ErrorCode::Unavailable:
             return "UNAVAILABLE";
         case ErrorCode::Internal:

@@ -322,6 +322,52 @@ Result<JsonPtr> parse_json_object(std::string_view body) {
     return root;
 }
 
+Result<TokenRequest> decode_token_request(const json_t* body) {
+    TokenRequest out;
+    auto name = required_string(body, "name", "name");
+    if (!name) return std::move(name).error();
+    out.name = std::move(*name);
+    if (json_object_get(body, "scopes") == nullptr) return field_error("scopes", "is required");
+    auto scopes = string_array(body, "scopes", "scopes");
+    if (!scopes) return std::move(scopes).error();
+    out.scopes = std::move(*scopes);
+    auto prefixes = string_array(body, "prefixes", "prefixes");
+    if (!prefixes) return std::move(prefixes).error();
+    out.prefixes = std::move(*prefixes);
+    auto expires = optional_string(body, "expires_at", "expires_at");
+    if (!expires) return std::move(expires).error();
+    if (expires->has_value()) {
+        auto at = parse_timestamp(**expires);
+        if (!at) {
+            return field_error("expires_at",
+                               "must be an RFC 3339 UTC time such as 2027-01-31T12:00:00.000Z");
+        }
+        out.expires_at = *at;
+    }
+    return out;
+}
+
+JsonPtr token_to_json(const ApiToken& token) {
+    JsonPtr o(json_object());
+    auto strings = [](const std::vector<std::string>& list) {
+        JsonPtr a(json_array());
+        for (const auto& s : list) json_array_append_new(a.get(), json_text(s).release());
+        return a;
+    };
+    auto time_or_null = [](const std::optional<TimestampMs>& t) {
+        return t ? json_text(format_timestamp(*t)) : JsonPtr(json_null());
+    };
+    set(o.get(), "id", json_text(token.id));
+    set(o.get(), "name", json_text(token.name));
+    set(o.get(), "scopes", strings(token.scopes));
+    set(o.get(), "prefixes", strings(token.prefixes));
+    set(o.get(), "expires_at", time_or_null(token.expires_at));
+    set(o.get(), "created_at", json_text(format_timestamp(token.created_at)));
+    set(o.get(), "last_used_at", time_or_null(token.last_used_at));
+    set(o.get(), "revoked_at", time_or_null(token.revoked_at));
+    return o;
+}
+
 Result<CreateModuleRequest> decode_create_module(const json_t* body) {
     CreateModuleRequest out;
     auto name = required_string(body, "name", "name");

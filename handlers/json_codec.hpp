@@ -14,6 +14,7 @@
 #include "registry/lint/lint_warning.hpp"
 #include "registry/model.hpp"
 #include "registry/push_request.hpp"
+#include "services/auth/token_request.hpp"
 
 namespace spoke {
 
@@ -62,6 +63,11 @@ struct ValidateRequest {
     std::vector<std::string> dependencies;
 };
 Result<ValidateRequest> decode_validate_request(const json_t* body);
+
+// Body of POST /auth/tokens: {name, scopes, prefixes?, expires_at?} (expires_at RFC 3339).
+Result<TokenRequest> decode_token_request(const json_t* body);
+// A token as listed: every field but the secret (which storage never has).
+JsonPtr token_to_json(const ApiToken& token);
 
 // Inverses of the encoders, for clients and tests.
 Result<Module> module_from_json(const json_t* value);

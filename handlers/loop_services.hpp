@@ -4,6 +4,7 @@
 // state; outlives every handler call and every completion on that loop.
 
 #include <chrono>
+#include <vector>
 
 #include "registry/push_request.hpp"
 
@@ -31,8 +32,11 @@ struct LoopServices {
 
 class Router;
 struct Services;
-// Registers every API route of the contract that is implemented (handlers/*.cpp); the routes
-// call the application `app` (services/) of the same loop.
-void register_api_routes(Router& router, LoopServices& services, Services& app);
+struct RouteDeclaration;
+// Registers every API route of the contract that is implemented (handlers/*.cpp), each behind
+// the AuthGate with what it needs recorded in `table` (registration order); the routes call the
+// application `app` (services/) of the same loop. `table` outlives the router.
+void register_api_routes(Router& router, LoopServices& services, Services& app,
+                         std::vector<RouteDeclaration>& table);
 
 }  // namespace spoke

@@ -50,6 +50,20 @@ void TestHookHandler::stall(HttpExchange& ex, const RouteParams&) {
     reply_ms(ex, "stalled_ms", *ms);
 }
 
+void reply_route_table(HttpExchange& ex, const RouteAccessTable& table) {
+    static constexpr const char* kModuleFrom[] = {"none", "path", "body", "all"};
+    JsonPtr list(json_array());
+    for (const auto& d : table) {
+        JsonPtr o(json_object());
+        json_object_set_new(o.get(), "route", json_text(d.route).release());
+        json_object_set_new(o.get(), "scope", json_text(scope_name(d.access.scope)).release());
+        json_object_set_new(o.get(), "module",
+                            json_text(kModuleFrom[static_cast<int>(d.access.module)]).release());
+        json_array_append_new(list.get(), o.release());
+    }
+    reply_json(ex, 200, list.get());
+}
+
 }  // namespace spoke
 
 #endif  // SPOKE_TEST_HOOKS

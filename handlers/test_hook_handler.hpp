@@ -7,6 +7,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "handlers/auth_gate.hpp"
 #include "handlers/loop_services.hpp"
 #include "reactor/router.hpp"
 #include "reactor/timer.hpp"
@@ -29,6 +30,9 @@ class TestHookHandler {
     uint64_t next_sleeper_ = 0;
     std::unordered_map<uint64_t, std::unique_ptr<Timer>> sleepers_;  // armed timers by id
 };
+
+// GET /_test/routes: [{route, scope, module}] for every API route, in registration order.
+void reply_route_table(HttpExchange& ex, const RouteAccessTable& table);
 
 }  // namespace spoke
 

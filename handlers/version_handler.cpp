@@ -75,6 +75,7 @@ void VersionHandler::push(HttpExchange& ex, const RouteParams& params) const {
     if (!body) return;
     auto request = decode_push_request(body->get(), params.get("name"));
     if (!request) return reply_error(ex, request.error());
+    ex.add_log_field("version", request->version);
     body.reset();  // the decoded copy is all we need; free the tree before the long steps
     auto validated = validate_push(std::move(*request), services_.settings.limits);
     if (!validated) return reply_error(ex, validated.error());

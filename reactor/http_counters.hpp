@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <cstddef>
 #include <cstdint>
 
@@ -65,6 +66,10 @@ struct HttpSharedState {
     explicit HttpSharedState(size_t max_connections) : budget(max_connections) {}
     ConnectionBudget budget;
     HttpCounters counters;
+    // Every accept of the listener's loops, and each loop's use of its reserve descriptor, hold
+    // this: the slot a loop frees to accept on its reserve can then never be taken by another
+    // loop's accept (which left that loop without a reserve, its backlog stuck, at EMFILE).
+    std::mutex accept_mutex;
 };
 
 }  // namespace spoke

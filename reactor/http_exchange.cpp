@@ -53,8 +53,19 @@ std::optional<std::string_view> HttpExchange::header(std::string_view name) cons
     return request_->header(name);
 }
 
+size_t HttpExchange::count_headers(std::string_view name) const {
+    return request_->count_headers(name);
+}
+
 std::string_view HttpExchange::body() const {
     return request_->body;
+}
+
+const std::string* HttpExchange::log_field(std::string_view key) const {
+    for (const auto& [k, v] : log_fields_) {
+        if (k == key) return &v;
+    }
+    return nullptr;
 }
 
 void HttpExchange::add_header(std::string_view name, std::string_view value) {

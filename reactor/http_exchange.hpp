@@ -41,6 +41,8 @@ class HttpExchange {
     std::optional<std::string> query(std::string_view key) const;
     // Request header (case-insensitive name).
     std::optional<std::string_view> header(std::string_view name) const;
+    // How many times the request carries a header (case-insensitive name).
+    size_t count_headers(std::string_view name) const;
     // Whole request body (the connection reads it, up to SPOKE_MAX_BODY, before the handler runs).
     std::string_view body() const;
     const std::string& request_id() const { return request_id_; }
@@ -58,6 +60,17 @@ class HttpExchange {
     }
     std::string_view route() const { return route_; }
     size_t route_index() const { return route_index_; }
+
+    // Facts about the request that handlers learn (who it acts as, which module), for the
+    // access and audit logs written when it is answered. `key` must be a string literal.
+    void add_log_field(std::string_view key, std::string value) {
+        log_fields_.emplace_back(key, std::move(value));
+    }
+    // The value of a log field, or nullptr when it was not set.
+    const std::string* log_field(std::string_view key) const;
+    const std::vector<std::pair<std::string_view, std::string>>& log_fields() const {
+        return log_fields_;
+    }
 
     // A header to send with the reply (call before reply(); ignored after it).
     void add_header(std::string_view name, std::string_view value);
@@ -88,6 +101,7 @@ class HttpExchange {
     std::string request_id_;
     std::string traceparent_;
     std::string extra_headers_;  // add_header() lines, already formatted
+    std::vector<std::pair<std::string_view, std::string>> log_fields_;
     std::string_view route_ = "unmatched";
     size_t route_index_ = kUnmatchedRoute;
     bool replied_ = false;

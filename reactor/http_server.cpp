@@ -78,6 +78,7 @@ HttpServer::HttpServer(EventLoop& loop, const Router& router, HttpServerOptions 
     budget_ = options_.budget != nullptr ? options_.budget : own_budget_.get();
     if (options_.counters == nullptr) own_counters_ = std::make_unique<HttpCounters>();
     counters_ = options_.counters != nullptr ? options_.counters : own_counters_.get();
+    accept_mutex_ = options_.accept_mutex != nullptr ? options_.accept_mutex : &own_accept_mutex_;
     raise_parser_head_limit(options_.limits.max_head_bytes);
     refill_reserve();
     // Deadlines are checked by one sweep a loop, not a timer per connection: the hot path only
@@ -140,13 +141,18 @@ void HttpServer::accept_some() {
     for (int i = 0; i < kAcceptsPerWakeup && listen_fd_ >= 0; ++i) {
         sockaddr_storage peer{};
         socklen_t len = sizeof peer;
-        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = -1;
+        int err = 0;
+        {
+            std::lock_guard lock(*accept_mutex_);
+            fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+            err = errno;
+        }
         if (fd >= 0) {
             adopt(fd, peer, false);
             continue;
         }
-        const int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) return;
         if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
         if (is_descriptor_shortage(err)) return accept_on_reserve();
@@ -175,22 +181,37 @@ void HttpServer::adopt(int fd, const sockaddr_storage& peer, bool on_reserve) {
 // then closed (API) or served (health); either way the listener does not spin on EMFILE and the
 // client is not left hanging in the backlog.
 void HttpServer::accept_on_reserve() {
-    if (reserve_.empty()) return pause_accepting();
-    ::close(reserve_.back());
-    reserve_.pop_back();
     sockaddr_storage peer{};
-    socklen_t len = sizeof peer;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0 && options_.serve_on_reserve) {
+    int fd = -1;
+    bool reserve_left = false;
+    {
+        // Freed, taken and refilled with no other loop's accept in between (see accept_mutex).
+        std::lock_guard lock(*accept_mutex_);
+        if (reserve_.empty()) {
+            refill_reserve();
+            if (reserve_.empty()) return pause_accepting();
+        }
+        ::close(reserve_.back());
+        reserve_.pop_back();
+        socklen_t len = sizeof peer;
+        fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && !options_.serve_on_reserve) {
+            ::close(fd);
+            fd = -2;  // accepted and closed: refused
+        }
+        if (fd < 0) refill_reserve();
+        reserve_left = !reserve_.empty();
+    }
+    if (fd >= 0) {
         adopt(fd, peer, true);
         return;
     }
-    if (fd >= 0) ::close(fd);
-    counters_->reject(HttpRejection::Descriptors);
-    refused_descriptors_log().note();
-    refill_reserve();
-    if (reserve_.empty()) pause_accepting();
+    if (fd == -2) {
+        counters_->reject(HttpRejection::Descriptors);
+        refused_descriptors_log().note();
+    }
+    if (!reserve_left) pause_accepting();
 }
 
 void HttpServer::refill_reserve() {
@@ -206,7 +227,10 @@ void HttpServer::pause_accepting() {
     event_del(accept_ev_);
     if (!accept_retry_) {
         accept_retry_ = std::make_unique<Timer>(loop_, [this] {
-            refill_reserve();
+            {
+                std::lock_guard lock(*accept_mutex_);
+                refill_reserve();
+            }
             if (accept_ev_ != nullptr) event_add(accept_ev_, nullptr);
         });
     }
@@ -257,7 +281,10 @@ void HttpServer::dispatch(HttpConnection& conn, std::unique_ptr<HttpRequest> req
 
 void HttpServer::connection_closed(HttpConnection& conn) {
     budget_->release();
-    if (conn.on_reserve()) refill_reserve();
+    if (conn.on_reserve()) {
+        std::lock_guard lock(*accept_mutex_);
+        refill_reserve();
+    }
     closed_connections_.push_back(conn.id());
     free_later_.schedule();
 }

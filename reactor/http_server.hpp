@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +56,8 @@ struct HttpServerOptions {
     // closing it.
     bool serve_on_reserve = false;
     HttpCounters* counters = nullptr;  // null: counters of this server's own
+    // Shared by the servers of one listener (HttpSharedState::accept_mutex); null: its own.
+    std::mutex* accept_mutex = nullptr;
 };
 
 class HttpServer {
@@ -114,7 +117,9 @@ class HttpServer {
     HttpCounters* counters_;
     int listen_fd_ = -1;
     event* accept_ev_ = nullptr;
-    std::vector<int> reserve_;
+    std::vector<int> reserve_;  // guarded by *accept_mutex_ while it is closed and reopened
+    std::mutex own_accept_mutex_;
+    std::mutex* accept_mutex_ = nullptr;
     bool draining_ = false;
     // Out of descriptors with no reserve left: accepting pauses and this timer resumes it.
     std::unique_ptr<Timer> accept_retry_;

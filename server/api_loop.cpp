@@ -29,6 +29,7 @@ HttpServerOptions http_options(const Config& config, HttpSharedState& shared) {
     o.request_deadline = config.request_timeout;
     o.budget = &shared.budget;
     o.counters = &shared.counters;
+    o.accept_mutex = &shared.accept_mutex;
     return o;
 }
 }  // namespace
@@ -38,11 +39,11 @@ ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, 
                  AppShared app)
     : loop_(index), settings_(settings) {
     storage_ = backend.attach(loop_, pool);
-    app_ = std::make_unique<Services>(
-        ServiceEnv{loop_, pool, *storage_, settings_.limits, app.admissions, app.descriptors});
+    app_ = std::make_unique<Services>(ServiceEnv{loop_, pool, *storage_, settings_.limits,
+                                                 app.admissions, app.descriptors, app.auth});
     services_ = std::make_unique<LoopServices>(
         LoopServices{loop_, pool, *storage_, cache, settings_, codegen});
-    register_api_routes(router_, *services_, *app_);
+    register_api_routes(router_, *services_, *app_, access_table_);
     router_.set_fallbacks(
         [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
         [](HttpExchange& ex, const RouteParams& p) {
@@ -111,6 +112,9 @@ void ApiLoop::join() {
 
 void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, int64_t duration_ns) {
     metrics_->record(ex.route_index(), status, duration_ns);
+    const bool changes_state = ex.route_index() < access_table_.size() &&
+                               access_table_[ex.route_index()].access.changes_state();
+    if (changes_state || ex.log_field("denied") != nullptr) write_audit_line(ex, status);
     if (!Log::enabled(LogLevel::Info)) return;
     std::string line;
     line.reserve(256);
@@ -134,6 +138,52 @@ void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, in
     if (!ex.traceparent().empty()) {
         line += ",\"traceparent\":";
         append_json_string(line, ex.traceparent());
+    }
+    if (const std::string* who = ex.log_field("credential_id")) {
+        line += ",\"credential_id\":";
+        append_json_string(line, *who);
+    }
+    line += "}\n";
+    access_log_.append(line);
+}
+
+void ApiLoop::write_audit_line(const HttpExchange& ex, int status) {
+    // Always written, whatever SPOKE_LOG_LEVEL says: an audit trail with gaps is no trail.
+    std::string line;
+    line.reserve(384);
+    line += "{\"ts\":\"";
+    line += format_timestamp(wall_ms());
+    line += "\",\"level\":\"info\",\"msg\":\"audit\",\"request_id\":";
+    append_json_string(line, ex.request_id());
+    // W3C traceparent: "00-<trace id>-<parent id>-<flags>".
+    const std::string& tp = ex.traceparent();
+    if (tp.size() >= 35 && tp[2] == '-') {
+        line += ",\"trace_id\":";
+        append_json_string(line, std::string_view(tp).substr(3, 32));
+    }
+    line += ",\"client\":";
+    const std::string* client = ex.log_field("client");
+    append_json_string(line, client != nullptr ? *client : ex.peer_address());
+    for (std::string_view key :
+         {"credential_id", "credential_name", "module", "version", "token_id"}) {
+        if (const std::string* v = ex.log_field(key)) {
+            line += ",\"";
+            line += key;
+            line += "\":";
+            append_json_string(line, *v);
+        }
+    }
+    line += ",\"method\":\"";
+    line += method_name(ex.method());
+    line += "\",\"route\":";
+    append_json_string(line, ex.route());
+    line += ",\"status\":" + std::to_string(status);
+    line += ",\"result\":\"";
+    if (const std::string* denied = ex.log_field("denied")) {
+        line += "denied\",\"reason\":";
+        append_json_string(line, *denied);
+    } else {
+        line += status < 400 ? "ok\"" : "failed\"";
     }
     line += "}\n";
     access_log_.append(line);

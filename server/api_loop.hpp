@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/storage.hpp"
+#include "handlers/auth_gate.hpp"
 #include "handlers/loop_services.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/http_server.hpp"
@@ -29,6 +30,7 @@ class ApiLoop final : public ExchangeObserver {
         WorkAdmissions& admissions;
         DescriptorCache& descriptors;
         HttpSharedState& http;  // the connection cap and counters of the API listener
+        AuthShared& auth;       // token cache, failed-authentication limiter, JWT keys
     };
 
     // Builds everything on the calling thread; nothing runs until start().
@@ -54,12 +56,15 @@ class ApiLoop final : public ExchangeObserver {
 
   private:
     static void* thread_main(void* arg);
+    // One JSON line for every request that changes state and every refused one.
+    void write_audit_line(const HttpExchange& ex, int status);
 
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;
     HandlerSettings settings_;
     std::unique_ptr<Services> app_;
     std::unique_ptr<LoopServices> services_;
+    RouteAccessTable access_table_;  // before router_: the router's closures refer to it
     Router router_;
     std::unique_ptr<RequestMetrics> metrics_;
     AccessLog access_log_;

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "handlers/client_address.hpp"
+
 extern char** environ;
 
 namespace spoke {
@@ -83,9 +85,9 @@ std::optional<unsigned> parse_small_count(const std::string& s) {
 
 // Variables of later features: format-checked now so a typo fails at start, used by later issues.
 const char* const kDeferredVariables[] = {
-    "SPOKE_REDIS_URL",     "SPOKE_REDIS_PASSWORD",      "SPOKE_REDIS_DB",   "SPOKE_REDIS_TIMEOUT",
-    "SPOKE_CACHE_TTL",     "SPOKE_AUTH_ANONYMOUS_READ", "SPOKE_RATE_LIMIT", "SPOKE_OTEL_ENABLED",
-    "SPOKE_OTEL_ENDPOINT", "SPOKE_OTEL_SERVICE_NAME"};
+    "SPOKE_REDIS_URL",     "SPOKE_REDIS_PASSWORD", "SPOKE_REDIS_DB",
+    "SPOKE_REDIS_TIMEOUT", "SPOKE_CACHE_TTL",      "SPOKE_RATE_LIMIT",
+    "SPOKE_OTEL_ENABLED",  "SPOKE_OTEL_ENDPOINT",  "SPOKE_OTEL_SERVICE_NAME"};
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -132,6 +134,68 @@ std::optional<std::string> blocking_host_problem(const std::string& conninfo) {
                "blocks on DNS";
     }
     return std::nullopt;
+}
+
+// "30/m": at most 30 per minute (also /s, /h); "0" turns the limit off.
+std::optional<std::pair<uint32_t, std::chrono::milliseconds>> parse_rate(const std::string& s) {
+    if (s == "0") return std::pair{0u, std::chrono::milliseconds(60000)};
+    const size_t slash = s.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    auto n = parse_uint(std::string_view(s).substr(0, slash));
+    const std::string unit = s.substr(slash + 1);
+    const int64_t ms = unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 0;
+    if (!n || *n == 0 || *n > 1'000'000 || ms == 0) return std::nullopt;
+    return std::pair{static_cast<uint32_t>(*n), std::chrono::milliseconds(ms)};
+}
+
+void read_auth(Reader& r, AuthSettings& a) {
+    const char* dur = "a duration (e.g. 250ms, 15s, 2m, 1h)";
+    r.read("SPOKE_AUTH_ANONYMOUS_READ", a.anonymous_read, parse_bool, "true or false");
+    r.read("SPOKE_AUTH_CACHE_TTL", a.cache_ttl, parse_duration, dur);
+    if (auto v = r.raw("SPOKE_AUTH_FAILURE_LIMIT")) {
+        if (auto rate = parse_rate(*v)) {
+            a.failure_burst = rate->first;
+            a.failure_period = rate->second;
+        } else {
+            r.fail("SPOKE_AUTH_FAILURE_LIMIT: \"" + *v + "\" is not a rate such as 30/m (or 0)");
+        }
+    }
+    r.read("SPOKE_AUTH_LAST_USED_INTERVAL", a.last_used_interval, parse_duration, dur);
+    if (auto v = r.raw("SPOKE_TRUSTED_PROXIES")) {
+        for (const auto& item : split_list(*v)) {
+            std::string address = canonical_address(item);
+            if (address.empty()) {
+                r.fail("SPOKE_TRUSTED_PROXIES: \"" + item +
+                       "\" is not a numeric IPv4 or IPv6 address");
+            } else {
+                a.trusted_proxies.push_back(std::move(address));
+            }
+        }
+    }
+    if (a.cache_ttl > std::chrono::minutes(10)) {
+        r.fail(
+            "SPOKE_AUTH_CACHE_TTL: at most 10m (it bounds how long a revoked token still works)");
+    }
+    if (a.last_used_interval.count() == 0)
+        r.fail("SPOKE_AUTH_LAST_USED_INTERVAL: must be positive");
+    JwtSettings& jwt = a.jwt;
+    if (auto v = r.raw("SPOKE_AUTH_JWT_KEYS")) jwt.keys_file = *v;
+    if (auto v = r.raw("SPOKE_AUTH_JWT_ISSUER")) jwt.issuer = *v;
+    if (auto v = r.raw("SPOKE_AUTH_JWT_AUDIENCE")) jwt.audience = *v;
+    if (auto v = r.raw("SPOKE_AUTH_JWT_SCOPE_CLAIM")) jwt.scope_claim = *v;
+    if (auto v = r.raw("SPOKE_AUTH_JWT_PREFIX_CLAIM")) jwt.prefix_claim = *v;
+    std::chrono::milliseconds skew = jwt.clock_skew;
+    r.read("SPOKE_AUTH_JWT_CLOCK_SKEW", skew, parse_duration, dur);
+    if (skew > std::chrono::minutes(5)) r.fail("SPOKE_AUTH_JWT_CLOCK_SKEW: at most 5m");
+    jwt.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(skew);
+    if (!jwt.keys_file.empty()) {
+        // Without both, a token an identity provider issued for another service would do.
+        if (jwt.issuer.empty()) r.fail("SPOKE_AUTH_JWT_ISSUER: required with SPOKE_AUTH_JWT_KEYS");
+        if (jwt.audience.empty()) {
+            r.fail("SPOKE_AUTH_JWT_AUDIENCE: required with SPOKE_AUTH_JWT_KEYS");
+        }
+        if (jwt.scope_claim.empty()) r.fail("SPOKE_AUTH_JWT_SCOPE_CLAIM: must not be empty");
+    }
 }
 
 void read_postgres_and_s3(Reader& r, Config& c) {
@@ -349,6 +413,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     }
     if (auto v = r.raw("SPOKE_ENV_FILE")) c.env_file = *v;
     read_postgres_and_s3(r, c);
+    read_auth(r, c.auth);
     for (const char* name : kDeferredVariables) {
         if (auto v = r.raw(name)) c.other[name] = *v;
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "reactor/log.hpp"
+#include "services/auth/auth_shared.hpp"
 
 namespace spoke {
 
@@ -77,6 +78,7 @@ struct Config {
     LogLevel log_level = LogLevel::Info;
     bool metrics_enabled = true;
     std::string env_file;  // SPOKE_ENV_FILE: re-read on SIGHUP
+    AuthSettings auth;     // SPOKE_AUTH_*
 
     // Settings given but not used by this build (later storage backends, auth): kept for the
     // summary.

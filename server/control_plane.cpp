@@ -13,6 +13,7 @@
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/request_metrics.hpp"
+#include "services/auth/auth_shared.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
 #include "services/work_admissions.hpp"
@@ -118,12 +119,34 @@ void append_http_metrics(const HttpSharedState& http, std::string& out) {
                   http.counters.protocol_errors.load());
 }
 
+// spoke_auth_*: credentials accepted and refused (labels never carry a credential).
+void append_auth_metrics(const AuthCounters& c, std::string& out) {
+    out +=
+        "# HELP spoke_auth_refused_total Requests refused by authentication or authorization, "
+        "by reason.\n# TYPE spoke_auth_refused_total counter\n";
+    for (size_t i = 0; i < c.refused.size(); ++i) {
+        out += "spoke_auth_refused_total{reason=\"";
+        out += auth_outcome_label(static_cast<AuthOutcome>(i));
+        out += "\"} " + std::to_string(c.refused[i].load(std::memory_order_relaxed)) + "\n";
+    }
+    out +=
+        "# HELP spoke_auth_accepted_total Requests with a valid credential, by kind.\n"
+        "# TYPE spoke_auth_accepted_total counter\n";
+    out +=
+        "spoke_auth_accepted_total{kind=\"api_token\"} " + std::to_string(c.token_ok.load()) + "\n";
+    out += "spoke_auth_accepted_total{kind=\"jwt\"} " + std::to_string(c.jwt_ok.load()) + "\n";
+    append_metric(out, "spoke_auth_token_lookups_total", "counter",
+                  "API token lookups that went to storage (token cache misses).", "",
+                  c.lookups.load());
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                            const CodegenService& codegen, const WorkAdmissions& admissions,
-                           const DescriptorCache& descriptors, const HttpSharedState& api_http)
+                           const DescriptorCache& descriptors, const HttpSharedState& api_http,
+                           AuthShared& auth)
     : config_(config),
       loops_(loops),
       pool_(pool),
@@ -132,6 +155,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
       admissions_(admissions),
       descriptors_(descriptors),
       api_http_(api_http),
+      auth_(auth),
       backend_(backend),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
@@ -283,6 +307,16 @@ void ControlPlane::finish() {
 
 void ControlPlane::reload() {
     notifier_.reloading();
+    if (auth_.jwt) {
+        // The identity provider's keys rotate without a restart; a bad file keeps the old keys.
+        if (Status s = auth_.jwt->reload(); !s) {
+            Log::write(LogLevel::Error, "SIGHUP: JWT keys not reloaded; the previous keys stay",
+                       {{"error", std::string_view(s.error().message)}});
+        } else {
+            Log::write(LogLevel::Info, "SIGHUP: JWT keys reloaded",
+                       {{"file", std::string_view(config_.auth.jwt.keys_file)}});
+        }
+    }
     if (config_.env_file.empty()) {
         Log::write(LogLevel::Info, "SIGHUP: no SPOKE_ENV_FILE set, nothing to reload");
         notifier_.ready(status_line());
@@ -410,6 +444,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     append_metric(out, "spoke_descriptor_cache_bytes", "gauge",
                   "Bytes held by the compiled descriptor set cache.", "", descriptors_.bytes());
     append_http_metrics(api_http_, out);
+    append_auth_metrics(auth_.counters, out);
     append_codegen_metrics(codegen_, out);
     append_work_metrics(admissions_, out);
     backend_.append_metrics(out);

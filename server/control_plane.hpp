@@ -24,13 +24,15 @@ class ResponseCache;
 class DescriptorCache;
 class CodegenService;
 struct WorkAdmissions;
+struct AuthShared;
 
 class ControlPlane {
   public:
     ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>& loops,
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                  const CodegenService& codegen, const WorkAdmissions& admissions,
-                 const DescriptorCache& descriptors, const HttpSharedState& api_http);
+                 const DescriptorCache& descriptors, const HttpSharedState& api_http,
+                 AuthShared& auth);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -65,6 +67,7 @@ class ControlPlane {
     const WorkAdmissions& admissions_;
     const DescriptorCache& descriptors_;
     const HttpSharedState& api_http_;
+    AuthShared& auth_;  // counters for /metrics; JWT keys reloaded on SIGHUP
     const StorageBackend& backend_;
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;  // for readiness probes

@@ -6,15 +6,20 @@
 
 #include "server/config.hpp"
 #include "server/server.hpp"
+#include "server/token_command.hpp"
 
 int main(int argc, char** argv) {
     if (argc > 1 && (std::strcmp(argv[1], "--version") == 0)) {
         std::printf("spoke-server %s\n", SPOKE_VERSION);
         return 0;
     }
+    if (argc > 1 && std::strcmp(argv[1], "token") == 0) {
+        return spoke::run_token_command(argc - 2, argv + 2);
+    }
     if (argc > 1) {
         std::fprintf(stderr,
-                     "usage: spoke-server [--version]\n(configuration comes from SPOKE_* "
+                     "usage: spoke-server [--version]\n       spoke-server token create --name "
+                     "NAME --scope SCOPE ...\n(configuration comes from SPOKE_* "
                      "environment variables)\n");
         return 2;
     }

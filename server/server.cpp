@@ -56,30 +56,6 @@ void log_config(const Config& c) {
                 {"ignored_until_supported", std::string_view(other)}});
 }
 
-PostgresBackendOptions postgres_options(const Config& c, size_t cache_bytes) {
-    PostgresBackendOptions o;
-    o.pool.primary_conninfo = c.postgres.url;
-    o.pool.replica_conninfos = c.postgres.replica_urls;
-    o.pool.max_conns = c.postgres.max_conns;
-    o.pool.min_conns = c.postgres.min_conns;
-    o.pool.timeouts = {c.postgres.timeout.count(), c.postgres.timeout.count()};
-    o.pool.acquire_timeout_ms = c.postgres.timeout.count();
-    o.pool.replica_max_lag_ms = c.postgres.replica_max_lag.count();
-    o.pool.breaker.open_duration_ms = c.breaker_open_duration.count();
-    o.loops = c.threads;
-    o.s3.endpoint = c.s3.endpoint;
-    o.s3.region = c.s3.region;
-    o.s3.bucket = c.s3.bucket;
-    o.s3.access_key = c.s3.access_key;
-    o.s3.secret_key = c.s3.secret_key;
-    o.s3.path_style = c.s3.path_style;
-    o.s3.timeout_ms = c.s3.timeout.count();
-    o.objects.breaker.open_duration_ms = c.breaker_open_duration.count();
-    o.snapshot_cache_bytes = cache_bytes;
-    o.startup_timeout = std::max(std::chrono::milliseconds(30000), 3 * c.postgres.timeout);
-    return o;
-}
-
 // One listening fd per loop: systemd's socket (dup'd), SO_REUSEPORT sockets, or one shared socket.
 Result<std::vector<int>> open_api_listeners(const Config& c) {
     std::vector<int> fds;
@@ -127,6 +103,30 @@ CodegenSettings codegen_settings(const Config& c, const HandlerSettings& handler
 
 }  // namespace
 
+PostgresBackendOptions postgres_options(const Config& c, size_t cache_bytes) {
+    PostgresBackendOptions o;
+    o.pool.primary_conninfo = c.postgres.url;
+    o.pool.replica_conninfos = c.postgres.replica_urls;
+    o.pool.max_conns = c.postgres.max_conns;
+    o.pool.min_conns = c.postgres.min_conns;
+    o.pool.timeouts = {c.postgres.timeout.count(), c.postgres.timeout.count()};
+    o.pool.acquire_timeout_ms = c.postgres.timeout.count();
+    o.pool.replica_max_lag_ms = c.postgres.replica_max_lag.count();
+    o.pool.breaker.open_duration_ms = c.breaker_open_duration.count();
+    o.loops = c.threads;
+    o.s3.endpoint = c.s3.endpoint;
+    o.s3.region = c.s3.region;
+    o.s3.bucket = c.s3.bucket;
+    o.s3.access_key = c.s3.access_key;
+    o.s3.secret_key = c.s3.secret_key;
+    o.s3.path_style = c.s3.path_style;
+    o.s3.timeout_ms = c.s3.timeout.count();
+    o.objects.breaker.open_duration_ms = c.breaker_open_duration.count();
+    o.snapshot_cache_bytes = cache_bytes;
+    o.startup_timeout = std::max(std::chrono::milliseconds(30000), 3 * c.postgres.timeout);
+    return o;
+}
+
 int run_server(Config config) {
     Log::set_level(config.log_level);
     signal(SIGPIPE, SIG_IGN);
@@ -171,16 +171,26 @@ int run_server(Config config) {
     WorkAdmissions admissions(static_cast<size_t>(config.work_queue));
     CodegenService codegen(discover_languages(), *pool, codegen_settings(config, settings));
     HttpSharedState http_shared(static_cast<size_t>(config.max_connections));
+    AuthShared auth(config.auth);
+    if (!config.auth.jwt.keys_file.empty()) {
+        auto verifier = JwtVerifier::create(config.auth.jwt);
+        if (!verifier) {
+            Log::write(LogLevel::Error, "cannot load the JWT keys (SPOKE_AUTH_JWT_KEYS)",
+                       {{"error", std::string_view(verifier.error().message)}});
+            return 1;
+        }
+        auth.jwt = std::move(*verifier);
+    }
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
-        loops.push_back(
-            std::make_unique<ApiLoop>(i, config, **backend, *pool, cache, settings, codegen,
-                                      ApiLoop::AppShared{admissions, descriptors, http_shared}));
+        loops.push_back(std::make_unique<ApiLoop>(
+            i, config, **backend, *pool, cache, settings, codegen,
+            ApiLoop::AppShared{admissions, descriptors, http_shared, auth}));
     }
     int exit_code = 0;
     {
         ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions,
-                             descriptors, http_shared);
+                             descriptors, http_shared, auth);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

@@ -8,4 +8,8 @@ namespace spoke {
 
 int run_server(Config config);
 
+struct PostgresBackendOptions;
+// The postgres storage type's options from the configuration (also used by the token command).
+PostgresBackendOptions postgres_options(const Config& c, size_t cache_bytes);
+
 }  // namespace spoke

@@ -11,6 +11,7 @@ class WorkerPool;
 class Storage;
 class DescriptorCache;
 struct WorkAdmissions;
+struct AuthShared;
 
 struct ServiceEnv {
     EventLoop& loop;
@@ -19,6 +20,7 @@ struct ServiceEnv {
     const PushLimits& limits;      // what a schema may be (files, bytes, nesting)
     WorkAdmissions& admissions;    // process-wide bounds on pool work
     DescriptorCache& descriptors;  // process-wide compiled descriptor sets
+    AuthShared& auth;              // process-wide token cache, limiter, JWT keys, counters
 };
 
 }  // namespace spoke

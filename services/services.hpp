@@ -3,6 +3,8 @@
 // API dialect) and storage. Services take typed input and complete with Result<T>; they never
 // see HTTP. Owned by the loop; outlives every call and completion on it.
 
+#include "services/auth/authenticator.hpp"
+#include "services/auth/token_service.hpp"
 #include "services/compatibility_service.hpp"
 #include "services/descriptor_service.hpp"
 #include "services/module_service.hpp"
@@ -21,7 +23,9 @@ struct Services {
           descriptors(env, reader),
           compatibility(env, descriptors),
           push(env, reader, descriptors, compatibility),
-          validate(env, reader) {}
+          validate(env, reader),
+          tokens(env, env.auth),
+          auth(env.loop, env.storage, env.auth) {}
     Services(const Services&) = delete;
     Services& operator=(const Services&) = delete;
 
@@ -32,6 +36,8 @@ struct Services {
     CompatibilityService compatibility;
     PushService push;
     ValidateService validate;
+    TokenService tokens;
+    Authenticator auth;
 };
 
 }  // namespace spoke

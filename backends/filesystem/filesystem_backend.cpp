@@ -5,7 +5,7 @@
 namespace spoke {
 
 std::unique_ptr<Storage> FilesystemBackend::attach(EventLoop& loop, WorkerPool& pool) {
-    return std::make_unique<FilesystemStorage>(*store_, loop, pool);
+    return std::make_unique<FilesystemStorage>(*store_, *tokens_, loop, pool);
 }
 
 Result<std::unique_ptr<StorageBackend>> open_filesystem_backend(std::string root,
@@ -13,10 +13,12 @@ Result<std::unique_ptr<StorageBackend>> open_filesystem_backend(std::string root
     // Lock before open(): opening clears the staging area, which another live server may be using.
     auto lock = RootLock::acquire(root);
     if (!lock) return std::move(lock).error();
+    auto tokens = std::make_unique<TokenFiles>(root);
     auto store = FilesystemStore::open(std::move(root), cache_bytes);
     if (!store) return std::move(store).error();
-    return std::unique_ptr<StorageBackend>(
-        std::make_unique<FilesystemBackend>(std::move(lock).value(), std::move(store).value()));
+    if (auto made = tokens->ensure_dir(); !made) return std::move(made).error();
+    return std::unique_ptr<StorageBackend>(std::make_unique<FilesystemBackend>(
+        std::move(lock).value(), std::move(store).value(), std::move(tokens)));
 }
 
 }  // namespace spoke

@@ -1,5 +1,6 @@
 #pragma once
-// FilesystemBackend: the embedded default StorageBackend, a FilesystemStore shared by every loop.
+// FilesystemBackend: the embedded default StorageBackend, a FilesystemStore and the root's
+// TokenFiles, shared by every loop.
 
 #include <cstddef>
 #include <memory>
@@ -7,23 +8,27 @@
 
 #include "backends/filesystem/filesystem_store.hpp"
 #include "backends/filesystem/root_lock.hpp"
+#include "backends/filesystem/token_files.hpp"
 #include "backends/storage.hpp"
 
 namespace spoke {
 
 class FilesystemBackend final : public StorageBackend {
   public:
-    FilesystemBackend(RootLock lock, std::unique_ptr<FilesystemStore> store)
-        : lock_(std::move(lock)), store_(std::move(store)) {}
+    FilesystemBackend(RootLock lock, std::unique_ptr<FilesystemStore> store,
+                      std::unique_ptr<TokenFiles> tokens)
+        : lock_(std::move(lock)), store_(std::move(store)), tokens_(std::move(tokens)) {}
 
     std::string name() const override { return "filesystem"; }
     std::unique_ptr<Storage> attach(EventLoop& loop, WorkerPool& pool) override;
 
     FilesystemStore& store() { return *store_; }
+    TokenFiles& tokens() { return *tokens_; }
 
   private:
     RootLock lock_;  // held for as long as the store is open
     std::unique_ptr<FilesystemStore> store_;
+    std::unique_ptr<TokenFiles> tokens_;
 };
 
 // Opens the store at `root` (SPOKE_FILESYSTEM_ROOT), creating it if missing, with a content

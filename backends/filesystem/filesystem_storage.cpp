@@ -1,5 +1,6 @@
 #include "backends/filesystem/filesystem_storage.hpp"
 
+#include "common/clock.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/guarded_work.hpp"
 
@@ -129,6 +130,39 @@ void FilesystemStorage::get_artifact(std::string key, Completion<std::optional<s
     FilesystemStore* store = &store_;
     on_pool<std::optional<std::string>>(
         [store, key = std::move(key)] { return store->get_artifact(key); }, std::move(done));
+}
+
+void FilesystemStorage::create_token(ApiToken token, Completion<ApiToken> done) {
+    TokenFiles* tokens = &tokens_;
+    on_pool<ApiToken>([tokens, token = std::move(token)] { return tokens->create(token); },
+                      std::move(done));
+}
+
+void FilesystemStorage::find_token(std::string secret_hash,
+                                   Completion<std::optional<ApiToken>> done) {
+    // Read from disk every time: the file is the truth, also for a token another process wrote
+    // or revoked a moment ago.
+    TokenFiles* tokens = &tokens_;
+    on_pool<std::optional<ApiToken>>(
+        [tokens, secret_hash = std::move(secret_hash)] { return tokens->find(secret_hash); },
+        std::move(done));
+}
+
+void FilesystemStorage::list_tokens(Completion<std::vector<ApiToken>> done) {
+    TokenFiles* tokens = &tokens_;
+    on_pool<std::vector<ApiToken>>([tokens] { return tokens->list(); }, std::move(done));
+}
+
+void FilesystemStorage::revoke_token(std::string id, Completion<ApiToken> done) {
+    TokenFiles* tokens = &tokens_;
+    on_pool<ApiToken>([tokens, id = std::move(id)] { return tokens->revoke(id, wall_ms()); },
+                      std::move(done));
+}
+
+void FilesystemStorage::record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) {
+    TokenFiles* tokens = &tokens_;
+    on_pool<Unit>([tokens, uses = std::move(uses)] { return tokens->record_use(uses); },
+                  std::move(done));
 }
 
 void FilesystemStorage::check_health(Completion<std::vector<StorageCheck>> done) {

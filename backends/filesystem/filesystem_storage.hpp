@@ -1,17 +1,19 @@
 #pragma once
 // FilesystemStorage: one event loop's asynchronous Storage over the shared FilesystemStore.
 // Index reads answer from memory on a later loop iteration; disk work runs on the WorkerPool.
+// API tokens are files (TokenFiles), read and written on the WorkerPool.
 
 #include "backends/filesystem/filesystem_store.hpp"
+#include "backends/filesystem/token_files.hpp"
 #include "backends/storage.hpp"
 
 namespace spoke {
 
 class FilesystemStorage final : public Storage {
   public:
-    // `store`, `loop` and `pool` outlive this adapter and every job it started.
-    FilesystemStorage(FilesystemStore& store, EventLoop& loop, WorkerPool& pool)
-        : store_(store), loop_(loop), pool_(pool) {}
+    // `store`, `tokens`, `loop` and `pool` outlive this adapter and every job it started.
+    FilesystemStorage(FilesystemStore& store, TokenFiles& tokens, EventLoop& loop, WorkerPool& pool)
+        : store_(store), tokens_(tokens), loop_(loop), pool_(pool) {}
 
     void create_module(std::string name, std::string description, Completion<Module> done) override;
     void get_module(std::string name, Completion<Module> done) override;
@@ -28,6 +30,11 @@ class FilesystemStorage final : public Storage {
     void list_dependents(VersionRef ref, Completion<std::vector<VersionRef>> done) override;
     void put_artifact(std::string key, std::string bytes, Completion<Unit> done) override;
     void get_artifact(std::string key, Completion<std::optional<std::string>> done) override;
+    void create_token(ApiToken token, Completion<ApiToken> done) override;
+    void find_token(std::string secret_hash, Completion<std::optional<ApiToken>> done) override;
+    void list_tokens(Completion<std::vector<ApiToken>> done) override;
+    void revoke_token(std::string id, Completion<ApiToken> done) override;
+    void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
 
   private:
@@ -37,6 +44,7 @@ class FilesystemStorage final : public Storage {
     void on_pool(Callback<Result<T>()> work, Completion<T> done);
 
     FilesystemStore& store_;
+    TokenFiles& tokens_;
     EventLoop& loop_;
     WorkerPool& pool_;
 };

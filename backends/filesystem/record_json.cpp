@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace spoke::fsjson {
 namespace {
@@ -63,6 +65,43 @@ bool get_optional_string(json_t* obj, const char* key, std::string& out) {
     json_t* v = json_object_get(obj, key);
     if (v == nullptr || json_is_null(v)) return true;
     return get_string(obj, key, out);
+}
+
+bool set_optional_time(json_t* obj, const char* key, const std::optional<TimestampMs>& t) {
+    return set(obj, key, t ? json_integer(*t) : json_null());
+}
+
+bool set_strings(json_t* obj, const char* key, const std::vector<std::string>& items) {
+    JsonPtr array(json_array());
+    if (!array) return false;
+    for (const auto& s : items) {
+        if (json_array_append_new(array.get(), json_stringn(s.data(), s.size())) != 0) return false;
+    }
+    return json_object_set(obj, key, array.get()) == 0;
+}
+
+// Missing or null: unset.
+bool get_optional_time(json_t* obj, const char* key, std::optional<TimestampMs>& out) {
+    json_t* v = json_object_get(obj, key);
+    if (v == nullptr || json_is_null(v)) return true;
+    int64_t t = 0;
+    if (!get_int(obj, key, t)) return false;
+    out = t;
+    return true;
+}
+
+// An array of strings; a missing one reads as empty only when `required` is false.
+bool get_strings(json_t* obj, const char* key, bool required, std::vector<std::string>& out) {
+    json_t* array = json_object_get(obj, key);
+    if (array == nullptr) return !required;
+    if (!json_is_array(array)) return false;
+    size_t i;
+    json_t* v;
+    json_array_foreach(array, i, v) {
+        if (!json_is_string(v)) return false;
+        out.emplace_back(json_string_value(v), json_string_length(v));
+    }
+    return true;
 }
 
 }  // namespace
@@ -168,6 +207,38 @@ Result<VersionRecord> decode_version(std::string_view json) {
         r.files.push_back(std::move(f));
     }
     return r;
+}
+
+Result<std::string> encode_token(const ApiToken& t) {
+    JsonPtr root(json_object());
+    if (!root || !set_string(root.get(), "id", t.id) || !set_string(root.get(), "name", t.name) ||
+        !set_string(root.get(), "secret_hash", t.secret_hash) ||
+        !set_strings(root.get(), "scopes", t.scopes) ||
+        !set_strings(root.get(), "prefixes", t.prefixes) ||
+        !set_optional_time(root.get(), "expires_at", t.expires_at) ||
+        !set(root.get(), "created_at", json_integer(t.created_at)) ||
+        !set_optional_time(root.get(), "last_used_at", t.last_used_at) ||
+        !set_optional_time(root.get(), "revoked_at", t.revoked_at)) {
+        return Error::internal("could not serialize a token record");
+    }
+    return dump(root.get());
+}
+
+Result<ApiToken> decode_token(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    json_t* obj = root->get();
+    ApiToken t;
+    if (!get_string(obj, "id", t.id) || t.id.empty()) return bad("id");
+    if (!get_string(obj, "name", t.name)) return bad("name");
+    if (!get_string(obj, "secret_hash", t.secret_hash)) return bad("secret_hash");
+    if (!get_strings(obj, "scopes", true, t.scopes)) return bad("scopes");
+    if (!get_strings(obj, "prefixes", false, t.prefixes)) return bad("prefixes");
+    if (!get_optional_time(obj, "expires_at", t.expires_at)) return bad("expires_at");
+    if (!get_int(obj, "created_at", t.created_at)) return bad("created_at");
+    if (!get_optional_time(obj, "last_used_at", t.last_used_at)) return bad("last_used_at");
+    if (!get_optional_time(obj, "revoked_at", t.revoked_at)) return bad("revoked_at");
+    return t;
 }
 
 }  // namespace spoke::fsjson

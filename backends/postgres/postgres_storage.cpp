@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "backends/postgres/postgres_backend.hpp"
+#include "backends/postgres/token_sql.hpp"
 #include "backends/storage_errors.hpp"
+#include "backends/token_contract.hpp"
 #include "reactor/event_loop.hpp"
 #include "registry/semver.hpp"
 #include "registry/version_graph.hpp"
@@ -430,6 +432,90 @@ void PostgresStorage::get_artifact(std::string key, Completion<std::optional<std
         return;
     }
     objects_.get_object(artifact_location(key), std::move(done));
+}
+
+void PostgresStorage::create_token(ApiToken token, Completion<ApiToken> done) {
+    if (!token_contract::is_secret_hash(token.secret_hash)) {
+        loop_.defer(
+            [done = std::move(done)]() mutable { done(token_contract::malformed_secret_hash()); });
+        return;
+    }
+    pool_.query(PgRoute::Write, token_sql::kCreateToken, token_sql::create_token_params(token),
+                [done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) {
+                        const PgError& e = reply.result.error();
+                        // Not e.to_error(): its detail would name the hash.
+                        if (e.is_unique_violation()) return done(token_contract::token_clash());
+                        return done(e.to_error());
+                    }
+                    const PgResult& r = reply.result.value();
+                    if (r.rows() != 1)
+                        return done(Error::internal("the token insert returned no row"));
+                    done(token_sql::decode_token(r, 0));
+                });
+}
+
+void PostgresStorage::find_token(std::string secret_hash,
+                                 Completion<std::optional<ApiToken>> done) {
+    if (!token_contract::is_secret_hash(secret_hash)) {
+        loop_.defer(
+            [done = std::move(done)]() mutable { done(token_contract::malformed_secret_hash()); });
+        return;
+    }
+    // On the primary, not read(): a replica that lags would still show a token as unrevoked
+    // (or not show a new one) after the primary committed the change, and a revocation must
+    // take effect at once on every instance.
+    pool_.query(PgRoute::ReadPrimary, token_sql::kFindToken, {std::move(secret_hash)},
+                [done = std::move(done)](PgReply reply) mutable {
+                    using Found = std::optional<ApiToken>;
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    const PgResult& r = reply.result.value();
+                    if (r.rows() == 0) return done(Found());
+                    auto token = token_sql::decode_token(r, 0);
+                    if (!token) return done(std::move(token).error());
+                    done(Found(std::move(token).value()));
+                });
+}
+
+void PostgresStorage::list_tokens(Completion<std::vector<ApiToken>> done) {
+    // A replica is fine for a listing: this loop's writes are behind the fence, and the sort
+    // is the SQL's (the same as token_contract::sort_tokens).
+    read<std::vector<ApiToken>>(
+        token_sql::kListTokens, {},
+        [](const PgResult& r) -> Result<std::vector<ApiToken>> {
+            std::vector<ApiToken> out;
+            out.reserve(static_cast<size_t>(r.rows()));
+            for (int row = 0; row < r.rows(); ++row) {
+                auto token = token_sql::decode_token(r, row);
+                if (!token) return std::move(token).error();
+                out.push_back(std::move(token).value());
+            }
+            return out;
+        },
+        std::move(done));
+}
+
+void PostgresStorage::revoke_token(std::string id, Completion<ApiToken> done) {
+    std::string name = id;
+    pool_.query(PgRoute::Write, token_sql::kRevokeToken, {std::move(id)},
+                [name = std::move(name), done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    const PgResult& r = reply.result.value();
+                    if (r.rows() == 0) return done(token_contract::token_missing(name));
+                    done(token_sql::decode_token(r, 0));
+                });
+}
+
+void PostgresStorage::record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) {
+    if (uses.empty()) {
+        loop_.defer([done = std::move(done)]() mutable { done(Unit{}); });
+        return;
+    }
+    pool_.query(PgRoute::Write, token_sql::kRecordTokenUse, token_sql::record_use_params(uses),
+                [done = std::move(done)](PgReply reply) mutable {
+                    if (!reply.result.ok()) return done(reply.result.error().to_error());
+                    done(Unit{});
+                });
 }
 
 void PostgresStorage::check_health(Completion<std::vector<StorageCheck>> done) {

@@ -43,6 +43,12 @@ class PostgresStorage final : public Storage {
     // Artifacts are S3 objects at artifact_location(key).
     void put_artifact(std::string key, std::string bytes, Completion<Unit> done) override;
     void get_artifact(std::string key, Completion<std::optional<std::string>> done) override;
+    // API tokens: the api_tokens table (token_sql.hpp); writes and find_token on the primary.
+    void create_token(ApiToken token, Completion<ApiToken> done) override;
+    void find_token(std::string secret_hash, Completion<std::optional<ApiToken>> done) override;
+    void list_tokens(Completion<std::vector<ApiToken>> done) override;
+    void revoke_token(std::string id, Completion<ApiToken> done) override;
+    void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
 
   private:

@@ -12,6 +12,7 @@ namespace spoke {
 const std::vector<Migration>& embedded_migrations() {
     static const std::vector<Migration> all = {
         {1, "0001_initial", embedded_sql::k0001_initial},
+        {2, "0002_api_tokens", embedded_sql::k0002_api_tokens},
     };
     return all;
 }

@@ -40,13 +40,14 @@ def test_three_instances_start_together_on_an_empty_database(services, database,
     # Same data through every instance: each creates a module and pushes to the next one's.
     modules = [f"start-{k}" for k in range(INSTANCES)]
     for p, m in zip(servers, modules):
-        o = fresh_request("POST", f"{p.url}/modules", 15, json={"name": m})
+        o = fresh_request("POST", f"{p.url}/modules", 15, json={"name": m}, headers=p.auth_headers())
         assert o.status == 201, f"{p.name}: {o.describe()}"
     pushed = {}
     for k, p in enumerate(servers):
         m = modules[(k + 1) % INSTANCES]
         files = unique_files(f"{m}_{k}", count=2)
-        o = fresh_request("POST", f"{p.url}/modules/{m}/versions", 15, json=push_body("1.0.0", files))
+        o = fresh_request("POST", f"{p.url}/modules/{m}/versions", 15, json=push_body("1.0.0", files),
+                          headers=p.auth_headers())
         assert o.status == 201, f"push via {p.name}: {o.describe()}"
         assert o.json()["digest"] == digest_of(files)
         pushed[m] = (o.json()["digest"], files)

@@ -31,6 +31,7 @@ def wave(p, module, tag):
     requests that need no database are sent to both ports. Returns (problems, refused pushes)."""
     results = {}
     refused = {}
+    auth = p.auth_headers()  # made in start(), while the database was up
 
     def go(k):
         kind = k % 3
@@ -38,9 +39,11 @@ def wave(p, module, tag):
             files = unique_files(f"{module}_{tag}_{k}")
             version = f"9.{tag}.{k}"
             refused[version] = files
-            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 30, json=push_body(version, files))
+            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 30, json=push_body(version, files),
+                              headers=auth)
         elif kind == 1:
-            o = fresh_request("POST", f"{p.url}/modules", 30, json={"name": f"{module}-new-{tag}-{k}"})
+            o = fresh_request("POST", f"{p.url}/modules", 30, json={"name": f"{module}-new-{tag}-{k}"},
+                              headers=auth)
         else:
             o = fresh_request("GET", f"{p.url}/modules/{module}-absent-{tag}-{k}", 30)
         results[k] = o
@@ -93,9 +96,11 @@ def start(services, database, spawn_spoke, module):
     # Connections enough for a whole wave, so no request waits for a free one.
     p = spawn_spoke(postgres_env(services, database, primary_url=services.primary_url, replica=False,
                                  SPOKE_THREADS=LOOPS, SPOKE_POSTGRES_MAX_CONNS=2 * WAVE))
-    assert fresh_request("POST", f"{p.url}/modules", 15, json={"name": module}).status == 201
+    assert fresh_request("POST", f"{p.url}/modules", 15, json={"name": module},
+                         headers=p.auth_headers()).status == 201
     files = unique_files(f"{module}_seed")
-    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body("1.0.0", files))
+    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body("1.0.0", files),
+                      headers=p.auth_headers())
     assert o.status == 201, o.describe()
     return p, {"1.0.0": (o.json()["digest"], files)}
 
@@ -115,7 +120,8 @@ def test_hung_primary_503_quickly_health_stays_live_then_recovers(services, data
         k = 0
         while True:
             files = unique_files(f"{module}_after_{k}")
-            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 30, json=push_body(f"2.0.{k}", files))
+            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 30, json=push_body(f"2.0.{k}", files),
+                              headers=p.auth_headers())
             if o.status == 201:
                 acked[f"2.0.{k}"] = (o.json()["digest"], files)
                 break

@@ -72,9 +72,16 @@ class Burst:
             return [a for a in self.attempts if a["status"] in (200, 201) and
                     (since is None or a["started"] >= since) and (instance is None or a["instance"] == instance)]
 
+    @staticmethod
+    def _session(p):
+        """A session with the instance's admin credential (pushes need one)."""
+        s = requests.Session()
+        s.headers.update(p.auth_headers())
+        return s
+
     def _run(self, k):
         module = self.modules[k]
-        sessions = [requests.Session() for _ in self.instances]
+        sessions = [self._session(p) for p in self.instances]
         n, attempt = 0, 0
         while not self.stop.is_set():
             version = f"1.0.{n}"
@@ -102,7 +109,7 @@ class Burst:
                 with self.lock:
                     self.unresolved[(module, version)] = files
                 if o.response is None:
-                    sessions[which] = requests.Session()  # drop a connection in an unknown state
+                    sessions[which] = self._session(p)  # drop a connection in an unknown state
                 self.stop.wait(RETRY_PAUSE_S)
             n += 1
 
@@ -123,8 +130,10 @@ def test_primary_failover_keeps_acknowledged_pushes(services, database, spawn_sp
     b = spawn_spoke(env, name="spoke-b")
     instances = [a, b]
     modules = [f"failover-{k}" for k in range(THREADS)]
+    for p in instances:
+        p.auth_headers()  # each instance's admin token, made while the primary is up
     for m in modules:
-        r = requests.post(f"{a.url}/modules", json={"name": m}, timeout=CLIENT_TIMEOUT_S)
+        r = requests.post(f"{a.url}/modules", json={"name": m}, headers=a.auth_headers(), timeout=CLIENT_TIMEOUT_S)
         assert r.status_code == 201, r.text
 
     burst = Burst(instances, modules)

@@ -24,12 +24,13 @@ REPORT_BOUND_S = 10.0              # until /health/ready names the replica down 
 
 def push(p, module, version):
     files = unique_files(f"{module}_{version}")
-    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body(version, files))
+    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body(version, files),
+                      headers=p.auth_headers())
     return o, files
 
 
 def seed(p, module, versions):
-    o = fresh_request("POST", f"{p.url}/modules", 15, json={"name": module})
+    o = fresh_request("POST", f"{p.url}/modules", 15, json={"name": module}, headers=p.auth_headers())
     assert o.status == 201, o.describe()
     acked = {}
     for v in versions:

@@ -80,11 +80,12 @@ class GaugePoller:
 def concurrent_pushes(p, module, versions):
     """One push per version at once, each on its own connection; returns {version: (Outcome, files)}."""
     out = {}
+    auth = p.auth_headers()
 
     def go(v):
         files = unique_files(f"{module}_{v}")
         out[v] = (fresh_request("POST", f"{p.url}/modules/{module}/versions", REQUEST_TIMEOUT_S + 10,
-                                json=push_body(v, files)), files)
+                                json=push_body(v, files), headers=auth), files)
 
     threads = [threading.Thread(target=go, args=(v,)) for v in versions]
     for t in threads:
@@ -100,9 +101,11 @@ def s3_outage(services, spawn_spoke, database, module, inflict, restore):
                                  SPOKE_BREAKER_OPEN_DURATION=seconds(OPEN_S),
                                  SPOKE_REQUEST_TIMEOUT=seconds(REQUEST_TIMEOUT_S),
                                  SPOKE_LISTENER="reuseport"))
-    assert fresh_request("POST", f"{p.url}/modules", 15, json={"name": module}).status == 201
+    assert fresh_request("POST", f"{p.url}/modules", 15, json={"name": module},
+                         headers=p.auth_headers()).status == 201
     before = unique_files(f"{module}_before", count=2)
-    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body("1.0.0", before))
+    o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body("1.0.0", before),
+                      headers=p.auth_headers())
     assert o.status == 201, o.describe()
     acked = {"1.0.0": (o.json()["digest"], before)}
     refused = {}  # version -> files of pushes answered 503
@@ -147,7 +150,8 @@ def s3_outage(services, spawn_spoke, database, module, inflict, restore):
             if time.monotonic() >= window_end:
                 break
             files = unique_files(f"{module}_fast_{k}")
-            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body(f"3.0.{k}", files))
+            o = fresh_request("POST", f"{p.url}/modules/{module}/versions", 15, json=push_body(f"3.0.{k}", files),
+                              headers=p.auth_headers())
             refused[f"3.0.{k}"] = files
             problem = unavailable_problem(o)
             if problem or o.elapsed > OPEN_BOUND_S:
@@ -180,7 +184,7 @@ def s3_outage(services, spawn_spoke, database, module, inflict, restore):
             version = f"4.0.{k}"
             files = unique_files(f"{module}_after_{k}")
             o = fresh_request("POST", f"{p.url}/modules/{module}/versions", REQUEST_TIMEOUT_S + 10,
-                              json=push_body(version, files))
+                              json=push_body(version, files), headers=p.auth_headers())
             k += 1
             if o.status == 201:
                 acked[version] = (o.json()["digest"], files)

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "backends/filesystem/filesystem_backend.hpp"
+#include "backends/filesystem/token_files.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/http_counters.hpp"
 #include "reactor/listener.hpp"
@@ -26,12 +27,18 @@
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
 #include "server/config.hpp"
+#include "services/auth/auth_shared.hpp"
+#include "services/auth/token_secret.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
 #include "services/work_admissions.hpp"
 
 namespace spoke {
 namespace {
+
+// An admin token stored in the fixture's root: the seeds, corpus and dictionary carry it, so
+// inputs reach the write handlers behind the AuthGate (and mutate the credential too).
+constexpr std::string_view kAdminSecret = "spoke_FuzzTokenForTheHttpTarget0123456789abcdefgh";
 
 // The server of every iteration: built once, run by its own thread, never torn down (libFuzzer
 // exits the process).
@@ -44,6 +51,7 @@ struct FuzzServer {
     std::unique_ptr<WorkAdmissions> admissions;
     std::unique_ptr<CodegenService> codegen;
     std::unique_ptr<HttpSharedState> http;
+    std::unique_ptr<AuthShared> auth;
     HandlerSettings settings;
     std::unique_ptr<ApiLoop> loop;
     uint16_t port = 0;
@@ -76,9 +84,19 @@ FuzzServer& server() {
         cs.limits = f->settings.limits;
         f->codegen = std::make_unique<CodegenService>(LanguageCatalog::discover(""), *f->pool, cs);
         f->http = std::make_unique<HttpSharedState>(64);
+        AuthSettings auth;
+        auth.failure_burst = 0;  // every input may guess: none may be slowed down
+        f->auth = std::make_unique<AuthShared>(auth);
+        ApiToken admin;
+        admin.id = "tok_000000000000f022";
+        admin.name = "fuzz-admin";
+        admin.secret_hash = token_secret_hash(kAdminSecret);
+        admin.scopes = {"admin"};
+        TokenFiles tokens(root);
+        if (!tokens.ensure_dir() || !tokens.create(admin)) std::abort();
         f->loop = std::make_unique<ApiLoop>(
             0, f->config, *f->backend, *f->pool, *f->cache, f->settings, *f->codegen,
-            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http});
+            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http, *f->auth});
         auto fd = listen_tcp("127.0.0.1", 0, false);
         if (!fd) std::abort();
         sockaddr_in addr{};
@@ -113,10 +131,15 @@ void seed(uint16_t port) {
         R"({"version":"1.0.0","files":[{"path":"a/a.proto","content":"syntax = \"proto3\";\n)"
         R"(package a;\nmessage M { string s = 1; map<string, int32> m = 2; }\n"}]})";
     const std::string requests[] = {
-        "POST /modules HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: "
-        "application/json\r\nContent-Length: 16\r\n\r\n{\"name\":\"fuzzm\"}",
+        "POST /modules HTTP/1.1\r\nHost: a\r\nConnection: close\r\nAuthorization: Bearer " +
+            std::string(kAdminSecret) +
+            "\r\nContent-Type: "
+            "application/json\r\nContent-Length: 16\r\n\r\n{\"name\":\"fuzzm\"}",
         "POST /modules/fuzzm/versions HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
-        "Content-Type: application/json\r\nContent-Length: " +
+        "Authorization: Bearer " +
+            std::string(kAdminSecret) +
+            "\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
             std::to_string(push_body.size()) + "\r\n\r\n" + push_body,
     };
     for (const std::string& request : requests) {

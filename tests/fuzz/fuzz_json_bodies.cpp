@@ -13,13 +13,17 @@
 //   5  POST /api/v1/modules/{name}/diff               decode_diff_request
 //   6  POST /api/v1/modules/{n}/versions/{v}/compile  decode_compile_request
 //   7  (any text reply)                               json_text, dump_json of the raw body
+//   8  POST /auth/tokens                              decode_token_request, make_token,
+//                                                     token_to_json
 //
 // Invariants: what the encoders produce is JSON that parses back to what was encoded (a pushed
 // version's summary and a created module round-trip through the client decoders); json_text
-// keeps valid UTF-8 unchanged.
+// keeps valid UTF-8 unchanged; a token made from any accepted body has sorted, valid scopes and
+// prefixes, a well-formed secret and id, and its JSON never holds the secret or its hash.
 
 #include <jansson.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,8 +32,10 @@
 #include "handlers/codegen_json.hpp"
 #include "handlers/compat_json.hpp"
 #include "handlers/json_codec.hpp"
+#include "registry/auth/access_policy.hpp"
 #include "registry/names.hpp"
 #include "registry/push_request.hpp"
+#include "services/auth/token_secret.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {
@@ -37,7 +43,7 @@ namespace {
 using namespace spoke;
 using spoke::fuzz::require;
 
-constexpr int kRoutes = 8;
+constexpr int kRoutes = 9;
 constexpr TimestampMs kNow = 1700000000123;
 
 // Serialized and parsed back: the encoders' output is always JSON (escaped NULs included, which
@@ -137,6 +143,31 @@ void compile(const json_t* body) {
     require(!request->languages.empty(), "a compile request without languages was accepted");
 }
 
+void token(const json_t* body) {
+    auto request = decode_token_request(body);
+    if (!request) return;
+    auto made = make_token(std::move(*request), kNow);
+    if (!made) {
+        require(made.error().code == ErrorCode::BadRequest, "a token request failed otherwise");
+        return;
+    }
+    const ApiToken& t = made->record;
+    require(looks_like_token_secret(made->secret) && is_token_id(t.id), "a malformed token");
+    require(t.secret_hash == token_secret_hash(made->secret),
+            "the stored hash is not the secret's");
+    require(!t.scopes.empty() && std::is_sorted(t.scopes.begin(), t.scopes.end()) &&
+                std::adjacent_find(t.scopes.begin(), t.scopes.end()) == t.scopes.end(),
+            "scopes not sorted and unique");
+    for (const auto& s : t.scopes) require(parse_scope(s).has_value(), "an unknown scope kept");
+    for (const auto& p : t.prefixes) {
+        require(!module_prefix_problem(p), "an invalid prefix kept");
+    }
+    const std::string listed = dump_json(token_to_json(t).get());
+    require(listed.find(made->secret) == std::string::npos &&
+                listed.find(t.secret_hash) == std::string::npos,
+            "a token's JSON holds its secret or hash");
+}
+
 void text_reply(std::string_view bytes) {
     JsonPtr text = json_text(bytes);
     require(json_is_string(text.get()), "json_text did not make a string");
@@ -181,6 +212,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         case 6:
             compile(object);
+            break;
+        case 8:
+            token(object);
             break;
         default:
             break;

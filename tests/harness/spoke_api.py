@@ -50,9 +50,12 @@ def files_list(files):
 
 
 class SpokeClient:
-    def __init__(self, base_url):
+    def __init__(self, base_url, token=None):
         self.base = base_url
         self.session = requests.Session()
+        self.token = token
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def close(self):
         self.session.close()

@@ -83,6 +83,25 @@ class ServerFailed(AssertionError):
     pass
 
 
+# Admin tokens made by `spoke-server token create`, by storage (root or database): one each.
+_admin_tokens = {}
+
+
+def create_token(binary, env, name, scopes, prefixes=(), expires_at=None, timeout_s=30.0):
+    """Runs `spoke-server token create` with `env` (the storage a server uses); returns the secret."""
+    args = [binary, "token", "create", "--name", name]
+    for s in scopes:
+        args += ["--scope", s]
+    for p in prefixes:
+        args += ["--prefix", p]
+    if expires_at:
+        args += ["--expires-at", expires_at]
+    proc = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
+    if proc.returncode != 0:
+        raise ServerFailed(f"token create failed ({proc.returncode}): {proc.stderr.decode('utf-8', 'replace')}")
+    return proc.stdout.decode().strip()
+
+
 # ---- storage backend under test --------------------------------------------------------------
 STORAGE_TYPES = ("filesystem", "postgres")
 PSQL_TIMEOUT_S = 30.0
@@ -249,6 +268,27 @@ class SpokeProcess:
             env.update(postgres_environment(self.database))
         env.update(self.extra_env)
         return env
+
+    # ---- credentials -------------------------------------------------------------------------
+    @property
+    def admin_token(self):
+        """An admin token of this server's storage, made once (while the server runs, as an
+        operator would) with the bootstrap command."""
+        key = self.database or os.path.realpath(self.root)
+        if key not in _admin_tokens:
+            if self.database:
+                ensure_database(self.database)
+            _admin_tokens[key] = create_token(self.binary, self.env(), "harness-admin", ["admin"])
+        return _admin_tokens[key]
+
+    def client(self, token=True):
+        """A SpokeClient for the API: with the admin token by default, anonymous with token=None,
+        or with the token given."""
+        from harness.spoke_api import SpokeClient
+        return SpokeClient(self.url, token=self.admin_token if token is True else token)
+
+    def auth_headers(self):
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def spawn(self, keep_ports=False):

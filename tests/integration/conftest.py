@@ -91,7 +91,16 @@ def module_spoke(spoke_bin, tmp_path_factory, request):
 
 @pytest.fixture
 def api(module_spoke):
-    c = SpokeClient(module_spoke.url)
+    """A client of the shared server with its admin token (writes need one)."""
+    c = module_spoke.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def anon(module_spoke):
+    """A client of the shared server without a credential."""
+    c = module_spoke.client(token=None)
     yield c
     c.close()
 

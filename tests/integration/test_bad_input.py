@@ -258,7 +258,7 @@ def test_body_over_max_body_is_413(api, module_spoke):
     data = json.dumps(body(files=files)).encode()
     assert len(data) > 4 * MiB
     r = raw_request(HOST, module_spoke.port, "POST", f"/modules/{m}/versions", data,
-                    headers={"Content-Type": "application/json"})
+                    headers={"Content-Type": "application/json", **module_spoke.auth_headers()})
     assert r.status_code == 413, r.text[:300]
     # libevent 2.1 refuses the body before any handler runs and writes this one response itself
     # (an HTML page, documented in docs/api.md); what we control is that nothing is buffered or

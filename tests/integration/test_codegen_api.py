@@ -507,7 +507,7 @@ def test_go_through_its_plugin(api):
 # ---- storage, restarts, instances --------------------------------------------------------------
 def test_artifacts_survive_a_restart(spawn_spoke):
     p = spawn_spoke()
-    c = SpokeClient(p.url)
+    c = p.client()
     app, _ = push_schema(c)
     done = wait_for_job(c, app, start_compile(c, app, ["cpp"]))
     sha = done["results"][0]["artifact_sha256"]
@@ -531,7 +531,7 @@ def test_two_servers_generate_the_same_bytes(spawn_spoke):
     names = (f"repro-base-{tag}", f"repro-app-{tag}")  # the same in both: names are inputs too
     out = []
     for name in ("one", "two"):
-        c = SpokeClient(spawn_spoke(name=name).url)
+        c = spawn_spoke(name=name).client()
         for n in names:
             assert c.create_module(n).status_code == 201
         c.push_ok(names[0], "1.0.0", {"r/base.proto": proto("r.base", f"// {tag}\nmessage B {{ int32 x = 1; }}")})
@@ -546,7 +546,7 @@ def test_two_servers_generate_the_same_bytes(spawn_spoke):
 def test_an_artifact_generated_by_one_instance_is_served_by_another(spawn_spoke):
     a = spawn_spoke(name="a")
     b = spawn_spoke(name="b", root=a.root)
-    ca, cb = SpokeClient(a.url), SpokeClient(b.url)
+    ca, cb = a.client(), b.client()
     app, _ = push_schema(ca)
     done = wait_for_job(ca, app, start_compile(ca, app, ["java", "python"]))
     on_b = start_compile(cb, app, ["java", "python"], expect=200)
@@ -560,7 +560,7 @@ def test_an_artifact_generated_by_one_instance_is_served_by_another(spawn_spoke)
 def test_identical_concurrent_downloads_generate_once(spawn_spoke, tmp_path):
     fake = FakeGoPlugin(tmp_path / "bin", "gate")
     p = spawn_spoke(env=fake.env())
-    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    c, health = p.client(), SpokeClient(p.health_url)
     app, _ = push_schema(c)
     n = 6
     results = [None] * n
@@ -607,7 +607,7 @@ def test_identical_concurrent_downloads_generate_once(spawn_spoke, tmp_path):
 def test_a_full_queue_answers_503_with_retry_after(spawn_spoke, tmp_path):
     fake = FakeGoPlugin(tmp_path / "bin", "gate")
     p = spawn_spoke(env=fake.env(SPOKE_CODEGEN_QUEUE="1"))
-    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    c, health = p.client(), SpokeClient(p.health_url)
     app, _ = push_schema(c)
     stored = download_ok(c, app, "ruby")  # generated before the queue fills
     try:
@@ -639,7 +639,7 @@ def test_a_full_queue_answers_503_with_retry_after(spawn_spoke, tmp_path):
 def test_a_generation_past_its_deadline_fails(spawn_spoke, tmp_path):
     fake = FakeGoPlugin(tmp_path / "bin", "hang")
     p = spawn_spoke(env=fake.env(SPOKE_CODEGEN_TIMEOUT="1s"))
-    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    c, health = p.client(), SpokeClient(p.health_url)
     app, _ = push_schema(c)
     started = time.monotonic()
     r = download(c, app, "go")
@@ -655,7 +655,7 @@ def test_a_generation_past_its_deadline_fails(spawn_spoke, tmp_path):
 def test_a_generator_that_crashes_is_a_422_not_a_500(spawn_spoke, tmp_path):
     fake = FakeGoPlugin(tmp_path / "bin", "crash")
     p = spawn_spoke(env=fake.env())
-    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    c, health = p.client(), SpokeClient(p.health_url)
     app, _ = push_schema(c)
     body = assert_error(download(c, app, "go"), 422, "INVALID_PROTO")
     assert body["error"].startswith("generation failed: go"), body

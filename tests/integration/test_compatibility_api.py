@@ -113,7 +113,7 @@ def test_config_of_unknown_module_is_404(api):
 def test_config_survives_a_restart(spawn_spoke, tmp_path):
     root = tmp_path / "data"
     p = spawn_spoke(root=str(root))
-    c = SpokeClient(p.url)
+    c = p.client()
     m = c.new_module("cfgrestart")
     set_level(c, m, "FULL_TRANSITIVE")
     c.close()

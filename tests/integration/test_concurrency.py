@@ -9,13 +9,15 @@ from harness.spoke_api import assert_error, expected_digest, files_list, proto, 
 THREADS = 8
 
 
-def race(url, bodies):
-    """POSTs every body at once (one thread each, released by a barrier); returns the responses."""
+def race(url, bodies, headers):
+    """POSTs every body at once (one thread each, released by a barrier) with `headers` (the
+    credential); returns the responses."""
     barrier = threading.Barrier(len(bodies))
     out = [None] * len(bodies)
 
     def go(k):
         s = requests.Session()
+        s.headers.update(headers)
         try:
             # Connect first so that the barrier releases requests, not handshakes.
             s.get(url.rsplit("/modules/", 1)[0] + "/modules", timeout=10)
@@ -42,7 +44,7 @@ def test_identical_concurrent_pushes_one_201_rest_200(api, module_spoke):
         m = api.new_module("same")
         files = files_for("same")
         body = {"version": "1.0.0", "files": files_list(files)}
-        rs = race(f"{module_spoke.url}/modules/{m}/versions", [body] * THREADS)
+        rs = race(f"{module_spoke.url}/modules/{m}/versions", [body] * THREADS, module_spoke.auth_headers())
         statuses = sorted(r.status_code for r in rs)
         assert statuses == [200] * (THREADS - 1) + [201], [(r.status_code, r.text[:200]) for r in rs]
         digests = {r.json()["digest"] for r in rs}
@@ -56,7 +58,7 @@ def test_different_concurrent_pushes_one_201_rest_409(api, module_spoke):
     for round_ in range(3):
         m = api.new_module("diff")
         bodies = [{"version": "2.0.0", "files": files_list(files_for(k))} for k in range(THREADS)]
-        rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies)
+        rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies, module_spoke.auth_headers())
         statuses = sorted(r.status_code for r in rs)
         assert statuses == [201] + [409] * (THREADS - 1), [(r.status_code, r.text[:200]) for r in rs]
         for r in rs:
@@ -73,7 +75,7 @@ def test_mixed_concurrent_pushes(api, module_spoke):
     a, b = files_for("a"), files_for("b")
     bodies = [{"version": "3.0.0" if k % 2 else "v3.0.0", "files": files_list(a if k < 4 else b)}
               for k in range(THREADS)]
-    rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies)
+    rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies, module_spoke.auth_headers())
     winner = [k for k, r in enumerate(rs) if r.status_code == 201]
     assert len(winner) == 1, [(r.status_code, r.text[:200]) for r in rs]
     won_a = winner[0] < 4
@@ -91,7 +93,7 @@ def test_mixed_concurrent_pushes(api, module_spoke):
 def test_concurrent_different_versions_all_succeed(api, module_spoke):
     m = api.new_module("many")
     bodies = [{"version": f"0.{k}.0", "files": files_list(files_for(k))} for k in range(THREADS)]
-    rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies)
+    rs = race(f"{module_spoke.url}/modules/{m}/versions", bodies, module_spoke.auth_headers())
     assert [r.status_code for r in rs] == [201] * THREADS, [r.text[:200] for r in rs]
     listed = [v["version"] for v in api.versions(m)]
     assert listed == [f"0.{k}.0" for k in reversed(range(THREADS))]
@@ -100,12 +102,14 @@ def test_concurrent_different_versions_all_succeed(api, module_spoke):
 
 def test_concurrent_module_creation_one_201(api, module_spoke):
     name = unique("race-mod")
+    auth = module_spoke.auth_headers()
     barrier = threading.Barrier(THREADS)
     out = [None] * THREADS
 
     def go(k):
         barrier.wait(timeout=10)
-        out[k] = requests.post(f"{module_spoke.url}/modules", json={"name": name, "description": str(k)}, timeout=10)
+        out[k] = requests.post(f"{module_spoke.url}/modules", json={"name": name, "description": str(k)},
+                               headers=auth, timeout=10)
 
     threads = [threading.Thread(target=go, args=(k,)) for k in range(THREADS)]
     for t in threads:

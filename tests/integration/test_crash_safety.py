@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from harness.spoke_api import SpokeClient, expected_digest, files_list, proto
+from harness.spoke_api import expected_digest, files_list, proto
 
 PUSHES = 200
 THREADS = 16
@@ -33,8 +33,9 @@ def semver_key(v):
 
 def test_kill9_mid_burst_keeps_acknowledged_pushes(spawn_spoke):
     server = spawn_spoke(env={"SPOKE_THREADS": "2", "SPOKE_WORKER_THREADS": "2"})
-    client = SpokeClient(server.url)
+    client = server.client()
     module = client.new_module("crash")
+    auth = server.auth_headers()
 
     work = queue.Queue()
     for i in range(PUSHES):
@@ -45,6 +46,7 @@ def test_kill9_mid_burst_keeps_acknowledged_pushes(spawn_spoke):
 
     def pusher():
         session = requests.Session()
+        session.headers.update(auth)
         while True:
             try:
                 i = work.get_nowait()
@@ -79,7 +81,7 @@ def test_kill9_mid_burst_keeps_acknowledged_pushes(spawn_spoke):
     assert len(acks) < PUSHES, "the kill did not land mid-burst"
 
     server.restart()
-    client = SpokeClient(server.url)
+    client = server.client()
     gettable = set()
     for i in range(PUSHES):
         v = version_name(i)
@@ -117,13 +119,15 @@ def test_kill9_mid_burst_keeps_acknowledged_pushes(spawn_spoke):
 
 def test_kill9_during_module_creation_and_restart_is_consistent(spawn_spoke):
     server = spawn_spoke()
-    client = SpokeClient(server.url)
+    client = server.client()
+    auth = server.auth_headers()
     created = []
     lock = threading.Lock()
     stop = threading.Event()
 
     def creator(k):
         s = requests.Session()
+        s.headers.update(auth)
         n = 0
         while not stop.is_set():
             name = f"cm-{k}-{n}"
@@ -149,7 +153,7 @@ def test_kill9_during_module_creation_and_restart_is_consistent(spawn_spoke):
     assert len(created) >= 100
 
     server.restart()
-    client = SpokeClient(server.url)
+    client = server.client()
     modules, total = client.all_modules()
     names = {m["name"] for m in modules}
     assert set(created) <= names, f"acknowledged modules lost: {sorted(set(created) - names)[:10]}"

@@ -159,7 +159,7 @@ def test_idle_keep_alive_connection_is_closed_after_the_idle_timeout(server):
 # ---- write --------------------------------------------------------------------------------------
 
 def test_client_that_stops_reading_is_cut_off_after_the_write_timeout(server):
-    api = SpokeClient(server.url)
+    api = server.client()
     try:
         m = unique("wt")
         assert api.create_module(m).status_code == 201

@@ -65,7 +65,8 @@ def test_one_access_line_per_request(spawn_spoke):
     r = requests.get(f"{server.url}/modules/nope", headers={"X-Request-Id": "log-test-1",
                                                             "traceparent": trace}, timeout=5)
     assert r.status_code == 404
-    r2 = requests.post(f"{server.url}/modules", json={"name": "logged"}, timeout=5)
+    r2 = requests.post(f"{server.url}/modules", json={"name": "logged"}, headers=server.auth_headers(),
+                       timeout=5)
     assert r2.status_code == 201
     rid2 = r2.headers["X-Request-Id"]
     lines = wait_for(server, lambda l: l.get("request_id") == rid2)

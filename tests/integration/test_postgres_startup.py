@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from harness.spoke_api import SpokeClient
 from harness.spoke_process import _psql, ensure_database, free_port, run_once, url_for_database
 
 pytestmark = pytest.mark.postgres_only("start-up checks and replica routing of the postgres backend")
@@ -65,7 +64,7 @@ def test_schema_newer_than_the_binary_is_refused(spawn_spoke):
 def test_a_version_acknowledged_by_one_instance_is_readable_through_another_at_once(spawn_spoke):
     a = spawn_spoke(name="a")
     b = spawn_spoke(name="b", root=a.root)  # same database
-    ca, cb = SpokeClient(a.url), SpokeClient(b.url)
+    ca, cb = a.client(), b.client()
     module = ca.new_module("ryw")
     for n in range(40):
         version = f"1.0.{n}"

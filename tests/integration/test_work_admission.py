@@ -17,10 +17,11 @@ def big_schema(package):
     return {f"{package}/big.proto": proto(package, body)}
 
 
-def concurrently(url, calls):
-    """Runs each call(client) on its own connection at once; their responses in order."""
+def concurrently(url, calls, token=None):
+    """Runs each call(client) on its own connection (with `token`, if given) at once; their
+    responses in order."""
     def run(call):
-        c = SpokeClient(url)
+        c = SpokeClient(url, token=token)
         try:
             return call(c)
         finally:
@@ -63,14 +64,14 @@ def test_validate_past_the_work_queue_is_503_with_retry_after(spawn_spoke):
 
 def test_pushes_past_the_work_queue_are_refused_whole_and_succeed_on_retry(spawn_spoke):
     p = spawn_spoke(env={"SPOKE_WORK_QUEUE": "1", "SPOKE_WORKER_THREADS": "1"})
-    c, health = SpokeClient(p.url), SpokeClient(p.health_url)
+    c, health = p.client(), SpokeClient(p.health_url)
     modules = [c.new_module("wq") for _ in range(8)]
     files = {m: big_schema("wq") for m in modules}
     refused = set()
     for attempt in range(ATTEMPTS):
         version = f"1.0.{attempt}"
         calls = [lambda cl, m=m, v=version: (m, v, cl.push(m, v, files[m])) for m in modules]
-        for module, v, r in concurrently(p.url, calls):
+        for module, v, r in concurrently(p.url, calls, token=p.admin_token):
             if r.status_code == 503:
                 assert_refused(r)
                 refused.add((module, v))

@@ -16,6 +16,7 @@
 #include "backends/filesystem/filesystem_store.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/worker_pool.hpp"
+#include "services/auth/auth_shared.hpp"
 #include "services/services.hpp"
 #include "services/work_admissions.hpp"
 #include "tests/support/run_until.hpp"
@@ -44,7 +45,7 @@ class PushServiceTest : public ::testing::Test {
         ASSERT_TRUE(store.set_compatibility("acme", "BACKWARD").ok());
         storage = backend->attach(loop, pool);
         services = std::make_unique<Services>(
-            ServiceEnv{loop, pool, *storage, limits, admissions, descriptors});
+            ServiceEnv{loop, pool, *storage, limits, admissions, descriptors, auth});
     }
     void TearDown() override {
         services.reset();
@@ -82,6 +83,7 @@ class PushServiceTest : public ::testing::Test {
     WorkerPool pool{2, 64u << 20};
     WorkAdmissions admissions{4};
     DescriptorCache descriptors{1 << 20};
+    AuthShared auth{AuthSettings{}};
     PushLimits limits;
     std::unique_ptr<Storage> storage;
     std::unique_ptr<Services> services;

@@ -120,16 +120,16 @@ TEST(MigrationScriptSplit, EmbeddedMigrationsAreAscendingAndSplit) {
     }
 }
 
-TEST_F(MigrationTest, EmptyDatabaseGetsAllTablesAndVersionOne) {
+TEST_F(MigrationTest, EmptyDatabaseGetsAllTablesAndTheLatestVersion) {
     auto r = run_migrations(loop_, *conn_);
     ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(*r, 1);
+    EXPECT_EQ(*r, 2);
     EXPECT_EQ(scalar("SELECT string_agg(version::text || ':' || (applied_at IS NOT NULL)::text, "
-                     "',') FROM schema_migrations"),
-              "1:true");
+                     "',' ORDER BY version) FROM schema_migrations"),
+              "1:true,2:true");
     EXPECT_EQ(scalar("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                      "information_schema.tables WHERE table_schema = 'public'"),
-              "modules,schema_migrations,version_dependencies,version_files,versions");
+              "api_tokens,modules,schema_migrations,version_dependencies,version_files,versions");
     EXPECT_EQ(scalar("SELECT count(*) FROM pg_indexes WHERE indexname = "
                      "'version_dependencies_depends_on'"),
               "1");
@@ -140,12 +140,12 @@ TEST_F(MigrationTest, EmptyDatabaseGetsAllTablesAndVersionOne) {
 TEST_F(MigrationTest, SecondRunAppliesNothing) {
     auto first = run_migrations(loop_, *conn_);
     ASSERT_TRUE(first.ok()) << first.error().message;
-    const std::string applied_at = scalar("SELECT applied_at FROM schema_migrations");
+    const std::string applied_at = scalar("SELECT max(applied_at) FROM schema_migrations");
     auto second = run_migrations(loop_, *conn_);
     ASSERT_TRUE(second.ok()) << second.error().message;
-    EXPECT_EQ(*second, 1);
-    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "1");
-    EXPECT_EQ(scalar("SELECT applied_at FROM schema_migrations"), applied_at);
+    EXPECT_EQ(*second, 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "2");
+    EXPECT_EQ(scalar("SELECT max(applied_at) FROM schema_migrations"), applied_at);
 }
 
 TEST_F(MigrationTest, ThreeConcurrentRunnersApplyOnce) {
@@ -161,9 +161,9 @@ TEST_F(MigrationTest, ThreeConcurrentRunnersApplyOnce) {
     }));
     for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE(results[i]->ok()) << "runner " << i << ": " << results[i]->error().message;
-        EXPECT_EQ(**results[i], 1);
+        EXPECT_EQ(**results[i], 2);
     }
-    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "1");
+    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "2");
     EXPECT_EQ(scalar("SELECT count(*) FROM modules"), "0");
 }
 
@@ -176,7 +176,7 @@ TEST_F(MigrationTest, NewerDatabaseIsRefused) {
     auto r = run_migrations(loop_, *conn_);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().message,
-              "database schema version 999 is newer than this spoke-server knows (1)");
+              "database schema version 999 is newer than this spoke-server knows (2)");
     EXPECT_EQ(scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = "
                      "'modules'"),
               "0");

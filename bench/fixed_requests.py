@@ -4,8 +4,9 @@ any unexpected status. bench/postgres.sh brackets it with PostgreSQL's transacti
 get statements per request, so every request must be counted and none may be repeated.
 
 Usage:
-  fixed_requests.py BASE_URL get PATHS_FILE COUNT
-      GETs the paths of the list in turn (wrapping around), expecting 200.
+  fixed_requests.py BASE_URL get PATHS_FILE COUNT [TOKEN_FILE]
+      GETs the paths of the list in turn (wrapping around), expecting 200; with TOKEN_FILE, each
+      request carries that token (an authenticated read).
   fixed_requests.py BASE_URL push BODY_FILE MODULES_FILE TAG COUNT TOKEN_FILE
       POSTs new versions (the seed.py push template, version 3.TAG.N) round-robin over the
       modules, expecting 201. TAG must differ between calls against the same data. TOKEN_FILE
@@ -35,6 +36,8 @@ def main():
     headers = {}
     if mode == "get":
         paths, count = lines(sys.argv[3]), int(sys.argv[4])
+        if len(sys.argv) > 5:
+            headers = {"Authorization": "Bearer " + lines(sys.argv[5])[0]}
         requests = [("GET", paths[k % len(paths)], None, 200) for k in range(count)]
     elif mode == "push":
         with open(sys.argv[3]) as f:

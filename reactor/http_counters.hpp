@@ -4,9 +4,9 @@
 
 #include <array>
 #include <atomic>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 namespace spoke {
 

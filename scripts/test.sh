@@ -17,30 +17,33 @@ cd "$root"
 
 PY=/usr/bin/python3  # Debian's python with python3-pytest; a pyenv python may shadow it on PATH
 failed=0
+started=$(date +%s)
+# A stage's header, with the minutes since the start: where CI's time goes, read off its log.
+stage() { printf '=== [%s +%dm%02ds] %s\n' "$(date -u +%H:%M:%S)" $(( ($(date +%s) - started) / 60 )) $(( ($(date +%s) - started) % 60 )) "$*"; }
 
 run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   local name=$1 dir=$2
   shift 2
-  echo "=== [$name] build"
+  stage "[$name] build"
   "$root/scripts/build.sh" "$dir" -DSPOKE_TEST_HOOKS=ON "$@"
-  echo "=== [$name] unit tests"
+  stage "[$name] unit tests"
   (cd "$dir" && ctest --output-on-failure -j2 -LE backing) || failed=1
-  echo "=== [$name] end-to-end tests"
+  stage "[$name] end-to-end tests"
   SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
-  echo "=== [$name] backing services: PostgreSQL primary + streaming standby, signature-checking S3"
+  stage "[$name] backing services: PostgreSQL primary + streaming standby, signature-checking S3"
   local backing_bin=""
   [ -x "$dir/spoke_backing_tests" ] && backing_bin="$dir/spoke_backing_tests"
   SPOKE_BACKING_TESTS_BIN="$backing_bin" "$root/tests/backing/run.sh" || failed=1
-  echo "=== [$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3)"
+  stage "[$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3)"
   SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
     "$root/tests/harness/services.sh" run --with-standby --with-s3 -- \
     "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
-  echo "=== [$name] generated code round trip (g++ and python3 against libprotobuf)"
+  stage "[$name] generated code round trip (g++ and python3 against libprotobuf)"
   "$root/tests/codegen/run.sh" "$dir" || failed=1
   if [ "$name" = plain ]; then
-    echo "=== [$name] compatibility oracle: our checker against buf breaking (WIRE, WIRE_JSON)"
+    stage "[$name] compatibility oracle: our checker against buf breaking (WIRE, WIRE_JSON)"
     SPOKE_COMPAT_REQUIRE=1 "$root/tests/compat/run.sh" "$dir/spoke-compat-check" -- -q || failed=1
-    echo "=== [$name] fault tests"
+    stage "[$name] fault tests"
     "$root/tests/faults/run.sh" "$dir/spoke-server" || failed=1
   fi
 }
@@ -53,21 +56,21 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
 # harness fails the test on the report in the server's stderr or on that exit code.
 run_tsan() {  # run_tsan BUILD_DIR
   local dir=$1
-  echo "=== [tsan] build"
+  stage "[tsan] build"
   "$root/scripts/build.sh" "$dir" -DSPOKE_TSAN=ON -DSPOKE_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug
-  echo "=== [tsan] unit tests"
+  stage "[tsan] unit tests"
   (cd "$dir" && TSAN_OPTIONS="$TSAN_RUN_OPTIONS" ctest --output-on-failure -j2 -LE backing) || failed=1
-  echo "=== [tsan] end-to-end tests (filesystem backend)"
+  stage "[tsan] end-to-end tests (filesystem backend)"
   # A TSan server needs ~25 s to get ready on this box (the code generators' start-up), not 20.
   TSAN_OPTIONS="$TSAN_RUN_OPTIONS" SPOKE_TEST_READY_TIMEOUT=90 SPOKE_SERVER_BIN="$dir/spoke-server" \
     "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
 }
 TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$root/tests/harness/tsan.supp"
 
-echo "=== clang-tidy (.clang-tidy over the whole tree)"
+stage "clang-tidy (.clang-tidy over the whole tree)"
 "$root/scripts/tidy.sh" || failed=1
 
-echo "=== format check"
+stage "format check"
 if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
   echo "clang-format: files above need formatting (clang-format -i)"; failed=1
 fi
@@ -86,9 +89,10 @@ run_tsan "$root/build-tsan"
 # compatibility checker and the HTTP layer as a whole (tests/fuzz), each for a bounded time on a
 # copy of its seed corpus.
 FUZZ_SECONDS=${SPOKE_FUZZ_SECONDS:-20}
-echo "=== fuzz (libFuzzer, ASan+UBSan, $FUZZ_SECONDS s per target)"
+stage "fuzz (libFuzzer, ASan+UBSan, $FUZZ_SECONDS s per target)"
 "$root/scripts/fuzz.sh" "$root/build-fuzz" "$FUZZ_SECONDS" || failed=1
 
+stage "end"
 if [ $failed -ne 0 ]; then
   echo "=== FAILED"
   exit 1

@@ -325,7 +325,7 @@ TEST_F(JwtVerifierTest, GarbageTruncatedAndOversizedTokens) {
     auto v = jwks_verifier();
     const std::string good = sign_with_libjwt(claims(), "ES256", keys().ec.private_pem, "e1");
     expect_refused(v->verify("", kNow), "empty", "");
-    for (std::string bad :
+    for (const std::string& bad :
          {std::string("garbage"), std::string("a.b"), std::string("a.b.c.d"), std::string(".."),
           std::string("e30.e30.e30"), good.substr(0, good.size() - 10),
           good.substr(0, good.rfind('.')), good.substr(0, good.rfind('.') + 1), "Bearer " + good,

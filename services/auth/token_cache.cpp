@@ -2,11 +2,12 @@
 
 namespace spoke {
 
-std::optional<ApiToken> TokenCache::get(const std::string& secret_hash, int64_t now_ms) const {
-    if (ttl_ms_ <= 0) return std::nullopt;
+std::shared_ptr<const ApiToken> TokenCache::get(const std::string& secret_hash,
+                                                int64_t now_ms) const {
+    if (ttl_ms_ <= 0) return nullptr;
     std::lock_guard lock(mutex_);
     auto it = entries_.find(secret_hash);
-    if (it == entries_.end() || now_ms - it->second.fetched_ms >= ttl_ms_) return std::nullopt;
+    if (it == entries_.end() || now_ms - it->second.fetched_ms >= ttl_ms_) return nullptr;
     return it->second.token;
 }
 
@@ -25,7 +26,7 @@ void TokenCache::put(const ApiToken& token, int64_t now_ms, uint64_t generation)
                       [&](const auto& e) { return now_ms - e.second.fetched_ms >= ttl_ms_; });
         if (entries_.size() >= max_entries_) entries_.clear();
     }
-    entries_[token.secret_hash] = Entry{token, now_ms};
+    entries_[token.secret_hash] = Entry{std::make_shared<const ApiToken>(token), now_ms};
 }
 
 void TokenCache::forget(const std::string& secret_hash) {

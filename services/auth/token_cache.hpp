@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -19,8 +19,9 @@ class TokenCache {
     TokenCache(std::chrono::milliseconds ttl, size_t max_entries)
         : ttl_ms_(ttl.count()), max_entries_(max_entries) {}
 
-    // The record if cached and younger than the lifetime. `now_ms` is monotonic.
-    std::optional<ApiToken> get(const std::string& secret_hash, int64_t now_ms) const;
+    // The record if cached and younger than the lifetime (null otherwise). `now_ms` is
+    // monotonic. Shared, not copied: every authenticated request of a token asks for it.
+    std::shared_ptr<const ApiToken> get(const std::string& secret_hash, int64_t now_ms) const;
     // Take before a storage lookup and hand to put(): a record read before a revocation on this
     // instance completed (forget()) must not be cached after it, or the revoked token would
     // work here for another lifetime.
@@ -31,7 +32,7 @@ class TokenCache {
 
   private:
     struct Entry {
-        ApiToken token;
+        std::shared_ptr<const ApiToken> token;
         int64_t fetched_ms = 0;
     };
     const int64_t ttl_ms_;

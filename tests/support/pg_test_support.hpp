@@ -38,4 +38,14 @@ inline PgQueryResult run_query(EventLoop& loop, PgConnection& conn, std::string 
     return std::move(*out);
 }
 
+// `url` (a postgresql:// URL) pointed at database `db`, with hostaddr so libpq never resolves.
+inline std::string url_with_db(const std::string& url, const std::string& db) {
+    const auto q = url.find('?');
+    const std::string base = url.substr(0, q);
+    const std::string query = q == std::string::npos ? "" : url.substr(q + 1);
+    const auto slash = base.find('/', base.find("//") + 2);
+    return base.substr(0, slash) + "/" + db + "?" + (query.empty() ? "" : query + "&") +
+           "hostaddr=127.0.0.1";
+}
+
 }  // namespace spoke::testing

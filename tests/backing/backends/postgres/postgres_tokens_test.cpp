@@ -16,28 +16,22 @@
 #include "common/clock.hpp"
 #include "reactor/worker_pool.hpp"
 #include "registry/digest.hpp"
+#include "tests/support/api_token_support.hpp"
 #include "tests/support/pg_test_support.hpp"
 #include "tests/support/s3_test_support.hpp"
 
 namespace spoke {
 namespace {
 
+using testing::expect_same;
+
 using namespace std::chrono_literals;
 using testing::connected;
 using testing::run_query;
 using testing::run_until;
+using testing::url_with_db;
 
 constexpr PgTimeouts kTimeouts{3000, 5000};
-
-// `url` (a postgresql:// URL) pointed at database `db`, with hostaddr so libpq never resolves.
-std::string url_with_db(const std::string& url, const std::string& db) {
-    const auto q = url.find('?');
-    const std::string base = url.substr(0, q);
-    const std::string query = q == std::string::npos ? "" : url.substr(q + 1);
-    const auto slash = base.find('/', base.find("//") + 2);
-    return base.substr(0, slash) + "/" + db + "?" + (query.empty() ? "" : query + "&") +
-           "hostaddr=127.0.0.1";
-}
 
 std::string fresh_db_name(const char* prefix) {
     std::random_device rd;
@@ -52,18 +46,6 @@ ApiToken token_for(const std::string& secret, const std::string& id, TimestampMs
     t.scopes = {"read", "write"};
     t.created_at = created;
     return t;
-}
-
-void expect_same(const ApiToken& a, const ApiToken& b) {
-    EXPECT_EQ(a.id, b.id);
-    EXPECT_EQ(a.name, b.name);
-    EXPECT_EQ(a.secret_hash, b.secret_hash);
-    EXPECT_EQ(a.scopes, b.scopes);
-    EXPECT_EQ(a.prefixes, b.prefixes);
-    EXPECT_EQ(a.expires_at, b.expires_at);
-    EXPECT_EQ(a.created_at, b.created_at);
-    EXPECT_EQ(a.last_used_at, b.last_used_at);
-    EXPECT_EQ(a.revoked_at, b.revoked_at);
 }
 
 // A database of one test's own on the primary (dropped at the end) and an admin connection.

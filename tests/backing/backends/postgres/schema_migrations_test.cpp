@@ -23,19 +23,10 @@ using namespace std::chrono_literals;
 using testing::connected;
 using testing::run_query;
 using testing::run_until;
+using testing::url_with_db;
 
 // Generous statement deadline: concurrent runners wait on the advisory lock.
 constexpr PgTimeouts kTimeouts{3000, 5000};
-
-// `url` (a postgresql:// URL) pointed at database `db`, with hostaddr so libpq never resolves.
-std::string url_with_db(const std::string& url, const std::string& db) {
-    const auto q = url.find('?');
-    const std::string base = url.substr(0, q);
-    const std::string query = q == std::string::npos ? "" : url.substr(q + 1);
-    const auto slash = base.find('/', base.find("//") + 2);
-    return base.substr(0, slash) + "/" + db + "?" + (query.empty() ? "" : query + "&") +
-           "hostaddr=127.0.0.1";
-}
 
 Result<int> run_migrations(EventLoop& loop, PgConnection& conn) {
     std::optional<Result<int>> out;

@@ -16,10 +16,13 @@
 
 #include "backends/token_contract.hpp"
 #include "registry/digest.hpp"
+#include "tests/support/api_token_support.hpp"
 #include "tests/unit/backends/backend_test_support.hpp"
 
 namespace spoke {
 namespace {
+
+using testing::expect_same;
 
 namespace fs = std::filesystem;
 using test::TempDir;
@@ -34,18 +37,6 @@ ApiToken token_for(const std::string& secret, const std::string& id, TimestampMs
     t.prefixes = {"acme."};
     t.created_at = created;
     return t;
-}
-
-void expect_same(const ApiToken& a, const ApiToken& b) {
-    EXPECT_EQ(a.id, b.id);
-    EXPECT_EQ(a.name, b.name);
-    EXPECT_EQ(a.secret_hash, b.secret_hash);
-    EXPECT_EQ(a.scopes, b.scopes);
-    EXPECT_EQ(a.prefixes, b.prefixes);
-    EXPECT_EQ(a.expires_at, b.expires_at);
-    EXPECT_EQ(a.created_at, b.created_at);
-    EXPECT_EQ(a.last_used_at, b.last_used_at);
-    EXPECT_EQ(a.revoked_at, b.revoked_at);
 }
 
 std::string slurp(const fs::path& p) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/hex.hpp"
+
 namespace spoke {
 
 std::string sha256_hex(std::string_view bytes) {
@@ -14,14 +16,7 @@ std::string sha256_hex(std::string_view bytes) {
     if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
         return std::string();
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0xf];
-    }
-    return out;
+    return lower_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string version_digest(const std::vector<FileEntry>& files,

@@ -8,6 +8,7 @@
 #include <map>
 #include <new>
 
+#include "common/hex.hpp"
 #include "registry/digest.hpp"
 
 namespace spoke {
@@ -15,7 +16,6 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr char kHexUpper[] = "0123456789ABCDEF";
-constexpr char kHexLower[] = "0123456789abcdef";
 
 using Bytes = std::string;  // raw HMAC output; std::string keeps it a value type
 
@@ -30,16 +30,6 @@ Bytes hmac_sha256(std::string_view key, std::string_view data) {
         throw std::bad_alloc();
     }
     return Bytes(reinterpret_cast<const char*>(md), len);
-}
-
-std::string to_hex(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += kHexLower[c >> 4];
-        out += kHexLower[c & 0xf];
-    }
-    return out;
 }
 
 bool is_unreserved(unsigned char c) {
@@ -173,7 +163,7 @@ SigV4Signature sign_v4(const SigV4Request& request, const SigV4Credentials& cred
     const Bytes k_region = hmac_sha256(k_date, credentials.region);
     const Bytes k_service = hmac_sha256(k_region, credentials.service);
     const Bytes k_signing = hmac_sha256(k_service, "aws4_request");
-    out.signature = to_hex(hmac_sha256(k_signing, out.string_to_sign));
+    out.signature = lower_hex(hmac_sha256(k_signing, out.string_to_sign));
 
     out.authorization = std::string(kAlgorithm) + " Credential=" + credentials.access_key + '/' +
                         scope + ", SignedHeaders=" + out.signed_headers +

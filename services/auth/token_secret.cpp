@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/hex.hpp"
 #include "registry/digest.hpp"
+#include "services/auth/base64url.hpp"
 
 namespace spoke {
 
@@ -29,34 +31,8 @@ bool fill_random(unsigned char* out, size_t n) {
     return true;
 }
 
-std::string base64url(const unsigned char* data, size_t n) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((n * 4 + 2) / 3);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; ++i) {
-        acc = (acc << 8) | data[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += kAlphabet[(acc >> bits) & 0x3f];
-        }
-    }
-    if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 0x3f];
-    return out;
-}
-
-std::string hex(const unsigned char* data, size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (size_t i = 0; i < n; ++i) {
-        out += kDigits[data[i] >> 4];
-        out += kDigits[data[i] & 0xf];
-    }
-    return out;
+std::string_view as_chars(const unsigned char* data, size_t n) {
+    return {reinterpret_cast<const char*>(data), n};
 }
 
 }  // namespace
@@ -68,8 +44,8 @@ Result<NewTokenSecret> make_token_secret() {
         return Error::internal(std::string("getrandom failed: ") + std::strerror(errno));
     }
     NewTokenSecret out;
-    out.id = "tok_" + hex(id, sizeof id);
-    out.secret = std::string(kSecretPrefix) + base64url(secret, sizeof secret);
+    out.id = "tok_" + lower_hex(as_chars(id, sizeof id));
+    out.secret = std::string(kSecretPrefix) + base64url_encode(as_chars(secret, sizeof secret));
     out.hash = token_secret_hash(out.secret);
     OPENSSL_cleanse(secret, sizeof secret);
     return out;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <random>
 
+#include "common/hex.hpp"
+
 namespace spoke {
 namespace {
 
@@ -16,14 +18,7 @@ std::string random_job_id() {
         std::random_device device;
         for (unsigned char& b : bytes) b = static_cast<unsigned char>(device());
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    id.reserve(32);
-    for (unsigned char b : bytes) {
-        id.push_back(kHex[b >> 4]);
-        id.push_back(kHex[b & 0xf]);
-    }
-    return id;
+    return lower_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ class Storage {
 
     // Newest first by semver precedence. NotFound if the module does not exist.
     virtual void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) = 0;
+    // get_module and list_versions in one read (one statement on postgres).
+    virtual void get_module_with_versions(std::string name,
+                                          Completion<ModuleWithVersions> done) = 0;
     // One version with contents. NotFound names what is missing (module or version).
     virtual void get_version(std::string module, std::string version,
                              Completion<VersionSnapshotPtr> done) = 0;

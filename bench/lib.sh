@@ -89,7 +89,7 @@ start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
   "${pin[@]}" env $(env | sed -n 's/^\(SPOKE_[A-Z_]*\)=.*/-u \1/p') \
     SPOKE_HOST=$HOST SPOKE_PORT="$API_PORT" SPOKE_HEALTH_PORT="$hport" \
     "${SERVER_ENV[@]}" SPOKE_THREADS="$threads" SPOKE_LISTENER="$listener" \
-    SPOKE_LOG_LEVEL=warn "$BIN" >"$work/$name.log" 2>&1 &
+    SPOKE_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}" "$BIN" >"$work/$name.log" 2>&1 &
   SERVER_PID=$!
   started_pids+=("$SERVER_PID")
   if ! wait_http "http://$HOST:$hport/health/ready" "$SERVER_PID" 60; then
@@ -140,6 +140,27 @@ run_wrk() {
     }' >>"$work/results/$scenario"
   tail -1 "$work/results/$scenario" | awk -v s="$scenario" \
     '{printf "   %-22s %9s req/s  p50 %7s ms  p99 %7s ms  errors %s  server %s cores (%s req/s/core)\n", s, $1, $2, $3, $4, $5, $6}'
+}
+
+# run_push_clients SCENARIO "SERVER_PIDS" BASE_URL TAG: bench/push_clients.py on CPU1 (16 clients,
+# each pushing 12 successive versions of its own module that imports a shared module) into
+# results/, in run_wrk's columns; TAG keeps the module names of each run apart.
+run_push_clients() {
+  local scenario=$1 pids=$2 url=$3 tag=$4 t0 t1 out
+  t0=$(cpu_ticks "$pids")
+  out=$(taskset -c 1 timeout 600 "$PY" "$here/push_clients.py" "$url" --token-file "$work/token" \
+    --tag "$tag") || { echo "bench: push_clients.py failed for $scenario" >&2; exit 1; }
+  t1=$(cpu_ticks "$pids")
+  echo "$out" | "$PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+ticks, hz = int(sys.argv[1]), int(sys.argv[2])
+cores = ticks / hz / r["seconds"]
+print("%.1f %.1f %.1f %d %.2f %.0f" % (r["pushes_per_s"], r["p50_ms"], r["p99_ms"], r["failures"],
+      cores, r["pushes_per_s"] / cores if cores > 0 else 0))' $((t1 - t0)) "$(getconf CLK_TCK)" \
+    >>"$work/results/$scenario"
+  tail -1 "$work/results/$scenario" | awk -v s="$scenario" \
+    '{printf "   %-22s %9s pushes/s  p50 %7s ms  p99 %7s ms  failures %s  server %s cores\n", s, $1, $2, $3, $4, $5}'
 }
 
 warm() { # warm WRK_CPUS URL [LUA [ARGS...]]: 2 s of traffic, not recorded (fills caches)

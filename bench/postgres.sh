@@ -286,6 +286,10 @@ echo "== pushes"
 for ((rep = 1; rep <= REPEATS; rep++)); do
   run_spoke push "$BASE/" "$here/lua/push.lua" "$work/push_body.json" "$work/push_modules.txt" \
     "$rep" "$work/token"
+  t0=$(pg_ticks)
+  w0=$EPOCHREALTIME
+  run_push_clients push-16-clients "$PINNED_PID" "$BASE" "$rep"
+  pg_cores "$t0" "$(pg_ticks)" "$w0" "$EPOCHREALTIME" >>"$work/results/push-16-clients.pg"
 done
 rss_after=$(mem_kib "$PINNED_PID" VmHWM)
 stop_pid "$PINNED_PID"
@@ -299,13 +303,13 @@ echo "   vs pgbench -S: req/s against pgbench -S tps on the primary (same rounds
 base_tps=$(col pgbench-S 1)
 printf "%-22s %9s %8s %8s %7s %9s %7s %14s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
   "spoke CPU" "PG CPU" "vs pgbench -S"
-for s in hot-version many-versions files list-modules latest-version module-get push pgbench-S \
-  pgbench-S-standby; do
+for s in hot-version many-versions files list-modules latest-version module-get push \
+  push-16-clients pgbench-S pgbench-S-standby; do
   [ -f "$work/results/$s" ] || continue
   rps=$(col "$s" 1)
   pg=$(awk '{print $1}' "$work/results/$s.pg" | median)
   ratio=$(awk -v a="$rps" -v b="$base_tps" 'BEGIN {printf "%.1f%%", 100 * a / b}')
-  [ "$s" = push ] && ratio=- # a write against a read-only transaction: no ratio
+  case $s in push*) ratio=- ;; esac # a write against a read-only transaction: no ratio
   printf "%-22s %9s %8s %8s %7s %9s %7s %14s\n" "$s" "$rps" "$(col "$s" 2)" "$(col "$s" 3)" \
     "$(col "$s" 4)" "$(col "$s" 5)" "$pg" "$ratio"
 done

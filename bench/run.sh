@@ -168,6 +168,7 @@ rss_reads=$(mem_kib "$PINNED_PID" VmHWM)
 for ((rep = 1; rep <= REPEATS; rep++)); do
   run_wrk push 1 "$PINNED_PID" "$BASE/" "$here/lua/push.lua" "$work/push_body.json" \
     "$work/push_modules.txt" "$rep" "$work/token"
+  run_push_clients push-16-clients "$PINNED_PID" "$BASE" "$rep"
 done
 rss_after=$(mem_kib "$PINNED_PID" VmHWM)
 echo "   server after all runs: VmHWM $((rss_after / 1024)) MiB" \
@@ -204,7 +205,7 @@ echo "   vs nginx: pinned rows against nginx-static (the large rows against ngin
 printf "%-22s %9s %8s %8s %7s %8s %9s %10s %9s\n" scenario "req/s" "p50 ms" "p99 ms" errors \
   "srv CPU" "vs nginx" "req/s/core" "vs nginx"
 for s in nginx-static evhttp-static hot-version nginx-large descriptor-large many-versions files \
-  list-modules latest-version push \
+  list-modules latest-version push push-16-clients \
   nginx-2workers hot-2loops-reuseport hot-2loops-shared; do
   [ -f "$work/results/$s" ] || continue
   case $s in

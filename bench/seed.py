@@ -17,24 +17,11 @@ import concurrent.futures
 import json
 import os
 import sys
-import threading
 import time
 
-import requests
+from bench_session import session, use_token
 
 JSON = {"Content-Type": "application/json"}
-_local = threading.local()
-_auth = {}  # the Authorization header, set in main
-
-
-def session():
-    """One keep-alive connection per seeding thread."""
-    s = getattr(_local, "session", None)
-    if s is None:
-        s = requests.Session()
-        s.headers.update(_auth)
-        _local.session = s
-    return s
 
 
 def module_name(i):
@@ -157,7 +144,7 @@ def main():
         token = f.read().strip()
     if not token:
         raise RuntimeError("no token in %s" % a.token_file)
-    _auth["Authorization"] = "Bearer " + token
+    use_token(token)
     base = a.base.rstrip("/")
     push_modules = ["benchpush%02d" % k for k in range(a.push_modules)]
 

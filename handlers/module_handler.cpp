@@ -3,6 +3,7 @@
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
+#include "reactor/percent_encoding.hpp"
 #include "registry/names.hpp"
 
 namespace spoke {
@@ -45,8 +46,11 @@ void ModuleHandler::list(HttpExchange& ex, const RouteParams&) const {
     query.limit = static_cast<uint32_t>(page);
     query.offset = offset->value_or(0);
     query.prefix = ex.query("prefix").value_or("");
+    query.after = ex.query("after").value_or("");
+    std::string prefix = query.prefix;
 
-    app_.modules.list(std::move(query), [handle = ex.handle()](Result<ModulePage> result) {
+    app_.modules.list(std::move(query), [handle = ex.handle(), page,
+                                         prefix = std::move(prefix)](Result<ModulePage> result) {
         HttpExchange* ex = handle.get();
         if (ex == nullptr) return;
         if (!result) return reply_error(*ex, result.error());
@@ -55,6 +59,14 @@ void ModuleHandler::list(HttpExchange& ex, const RouteParams&) const {
             json_array_append_new(array.get(), module_to_json(m).release());
         }
         ex->add_header("X-Total-Count", std::to_string(result->total));
+        if (result->modules.size() == page) {
+            // The next page as a keyset (`after` the last name): one index range on any page,
+            // where an offset would make the database step over every earlier module.
+            std::string next = "</modules?limit=" + std::to_string(page) +
+                               "&after=" + percent_encode(result->modules.back().name);
+            if (!prefix.empty()) next += "&prefix=" + percent_encode(prefix);
+            ex->add_header("Link", next + ">; rel=\"next\"");
+        }
         reply_json(*ex, 200, array.get());
     });
 }

@@ -67,4 +67,24 @@ std::optional<std::string> query_param(std::string_view raw_query, std::string_v
     return std::nullopt;
 }
 
+std::string percent_encode(std::string_view s) {
+    static constexpr char kDigits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        const bool unreserved = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+                                (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_' ||
+                                b == '~';
+        if (unreserved) {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(kDigits[b >> 4]);
+            out.push_back(kDigits[b & 0x0f]);
+        }
+    }
+    return out;
+}
+
 }  // namespace spoke

@@ -80,7 +80,14 @@ struct VersionDraft {
 struct ModuleQuery {
     std::string prefix;
     uint32_t limit = 100;
-    uint64_t offset = 0;
+    uint64_t offset = 0;  // skipped after `after`
+    std::string
+        after;  // only names after this one in byte order (a keyset page); "" from the start
+};
+// A module with its versions, newest first.
+struct ModuleWithVersions {
+    Module module;
+    std::vector<VersionRecord> versions;
 };
 struct ModulePage {
     std::vector<Module> modules;  // name order

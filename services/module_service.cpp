@@ -14,18 +14,7 @@ void ModuleService::list(ModuleQuery query, Completion<ModulePage> done) const {
 }
 
 void ModuleService::get(std::string name, Completion<ModuleWithVersions> done) const {
-    Storage& storage = env_.storage;
-    storage.get_module(
-        std::move(name), [&storage, done = std::move(done)](Result<Module> module) mutable {
-            if (!module) return done(std::move(module).error());
-            std::string found = module->name;
-            storage.list_versions(
-                std::move(found), [module = std::move(*module), done = std::move(done)](
-                                      Result<std::vector<VersionRecord>> versions) mutable {
-                    if (!versions) return done(std::move(versions).error());
-                    done(ModuleWithVersions{std::move(module), std::move(*versions)});
-                });
-        });
+    env_.storage.get_module_with_versions(std::move(name), std::move(done));
 }
 
 }  // namespace spoke

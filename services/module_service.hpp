@@ -1,6 +1,5 @@
 #pragma once
 // ModuleService: modules themselves: creating one, a page of them, and one with its versions.
-// ModuleWithVersions: the answer of get().
 
 #include <string>
 #include <vector>
@@ -10,11 +9,6 @@
 #include "services/service_env.hpp"
 
 namespace spoke {
-
-struct ModuleWithVersions {
-    Module module;
-    std::vector<VersionRecord> versions;  // newest first
-};
 
 // Completions run later on env.loop, never inside the call.
 class ModuleService {

@@ -1,5 +1,6 @@
 #include "services/push_service.hpp"
 
+#include <array>
 #include <memory>
 #include <utility>
 
@@ -33,6 +34,18 @@ struct PushService::Run {
     std::shared_ptr<const std::string> without_source;    // the same, stripped of source info
     std::vector<LintWarning> warnings;                    // lint and compiler warnings
 
+    // Where the push's time went, per stage: logged at debug level when it ends.
+    int64_t stage_started_us = monotonic_us();
+    std::array<int64_t, static_cast<size_t>(PushStage::Done)> spent_us{};
+
+    void charge_stage() {
+        const int64_t now = monotonic_us();
+        if (stage != PushStage::Done)
+            spent_us[static_cast<size_t>(stage)] += now - stage_started_us;
+        stage_started_us = now;
+    }
+    int64_t spent(PushStage s) const { return spent_us[static_cast<size_t>(s)]; }
+
     std::vector<std::string> own_paths() const {
         std::vector<std::string> paths;
         paths.reserve(push.files.size());
@@ -55,8 +68,6 @@ std::string_view push_stage_name(PushStage stage) {
     switch (stage) {
         case PushStage::CheckModule:
             return "check_module";
-        case PushStage::FindPrevious:
-            return "find_previous";
         case PushStage::LoadDependencies:
             return "load_dependencies";
         case PushStage::Compile:
@@ -94,12 +105,11 @@ void PushService::advance(RunPtr run, PushStage next) const {
     if (!run->wanted.alive()) {
         return finish(std::move(run), Error::unavailable("the push was abandoned"));
     }
+    run->charge_stage();
     run->stage = next;
     switch (next) {
         case PushStage::CheckModule:
             return check_module(std::move(run));
-        case PushStage::FindPrevious:
-            return find_previous(std::move(run));
         case PushStage::LoadDependencies:
             return load_dependencies(std::move(run));
         case PushStage::Compile:
@@ -115,6 +125,32 @@ void PushService::advance(RunPtr run, PushStage next) const {
     }
 }
 
+// One line per push with the microseconds of each stage: where a slow push spent its time.
+void PushService::log_stages(const Run& run, const Result<PushOutcome>& outcome) {
+    std::string_view result = "stored";
+    std::string_view error;
+    if (!outcome) {
+        result = "failed";
+        error = outcome.error().message;
+    } else if (std::holds_alternative<PushIncompatible>(*outcome)) {
+        result = "incompatible";
+    }
+    int64_t total = 0;
+    for (int64_t us : run.spent_us) total += us;
+    Log::write(LogLevel::Debug, "push stages",
+               {{"module", std::string_view(run.module)},
+                {"version", std::string_view(run.version)},
+                {"result", result},
+                {"error", error},
+                {"total_us", total},
+                {"check_module_us", run.spent(PushStage::CheckModule)},
+                {"load_dependencies_us", run.spent(PushStage::LoadDependencies)},
+                {"compile_us", run.spent(PushStage::Compile)},
+                {"lint_us", run.spent(PushStage::Lint)},
+                {"gate_us", run.spent(PushStage::Gate)},
+                {"store_us", run.spent(PushStage::Store)}});
+}
+
 void PushService::finish(RunPtr run, Result<PushOutcome> outcome) const {
     if (!run->wanted.alive()) {
         // The request's deadline (or its client) went first: say where the push was.
@@ -123,42 +159,32 @@ void PushService::finish(RunPtr run, Result<PushOutcome> outcome) const {
                     {"version", std::string_view(run->version)},
                     {"stage", push_stage_name(run->stage)}});
     }
+    run->charge_stage();
+    if (Log::enabled(LogLevel::Debug)) log_stages(*run, outcome);
     run->stage = PushStage::Done;
     Completion<PushOutcome> done = std::move(run->done);
     run.reset();
     done(std::move(outcome));
 }
 
-// The module must exist before any dependency is loaded or anything is compiled.
+// The module must exist before any dependency is loaded or anything is compiled; its level
+// and versions (one read) say what the gate checks against. A version that is already stored is
+// not gated: storing it again is an identical re-push or a conflict.
 void PushService::check_module(RunPtr run) const {
     std::string module = run->push.module;
-    env_.storage.get_module(
-        std::move(module), [this, run = std::move(run)](Result<Module> found) mutable {
+    env_.storage.get_module_with_versions(
+        std::move(module), [this, run = std::move(run)](Result<ModuleWithVersions> found) mutable {
             if (!found) return finish(std::move(run), std::move(found).error());
-            auto level = parse_compat_mode(found->compatibility);
+            auto level = parse_compat_mode(found->module.compatibility);
             if (!level) {
-                return finish(std::move(run), Error::internal("module " + found->name +
-                                                              " has an unknown compatibility "
-                                                              "level stored"));
+                return finish(std::move(run),
+                              Error::internal("module " + found->module.name +
+                                              " has an unknown compatibility level stored"));
             }
             run->level = *level;
-            const PushStage next =
-                *level == CompatMode::None ? PushStage::LoadDependencies : PushStage::FindPrevious;
-            advance(std::move(run), next);
-        });
-}
-
-// A version that is already stored is not gated: storing it again is an identical re-push or a
-// conflict.
-void PushService::find_previous(RunPtr run) const {
-    std::string module = run->push.module;
-    env_.storage.list_versions(
-        std::move(module),
-        [this, run = std::move(run)](Result<std::vector<VersionRecord>> listed) mutable {
-            if (!listed) return finish(std::move(run), std::move(listed).error());
-            if (!holds_version(*listed, run->push.version)) {
+            if (*level != CompatMode::None && !holds_version(found->versions, run->push.version)) {
                 run->previous =
-                    previous_versions(*listed, run->push.version, is_transitive(run->level));
+                    previous_versions(found->versions, run->push.version, is_transitive(*level));
             }
             advance(std::move(run), PushStage::LoadDependencies);
         });

@@ -1,8 +1,8 @@
 #pragma once
 // PushService: stores a new version of a module. The pipeline runs as explicit stages, in this
 // order (each may end the push with an error):
-//   CheckModule       the module exists; its compatibility level
-//   FindPrevious      (level other than NONE) the stored versions the push is checked against
+//   CheckModule       the module exists; its compatibility level, and (level other than NONE)
+//                     the stored versions the push is checked against, in one read
 //   LoadDependencies  the dependency closure's contents; the direct refs resolved exactly
 //   Compile           the files with their dependencies, with source info (compile work)
 //   Lint              lint warnings, and the descriptor set without source info (lint work)
@@ -28,16 +28,7 @@
 
 namespace spoke {
 
-enum class PushStage {
-    CheckModule,
-    FindPrevious,
-    LoadDependencies,
-    Compile,
-    Lint,
-    Gate,
-    Store,
-    Done
-};
+enum class PushStage { CheckModule, LoadDependencies, Compile, Lint, Gate, Store, Done };
 std::string_view push_stage_name(PushStage stage);
 
 struct PushInput {
@@ -74,9 +65,9 @@ class PushService {
     // The one place a push changes stage.
     void advance(RunPtr run, PushStage next) const;
     void finish(RunPtr run, Result<PushOutcome> outcome) const;
+    static void log_stages(const Run& run, const Result<PushOutcome>& outcome);
 
     void check_module(RunPtr run) const;
-    void find_previous(RunPtr run) const;
     void load_dependencies(RunPtr run) const;
     void compile(RunPtr run) const;
     void lint(RunPtr run) const;

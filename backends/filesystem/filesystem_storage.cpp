@@ -62,6 +62,18 @@ void FilesystemStorage::list_versions(std::string module,
                                         [&] { return store_.list_versions(module); }));
 }
 
+void FilesystemStorage::get_module_with_versions(std::string name,
+                                                 Completion<ModuleWithVersions> done) {
+    complete_later(std::move(done),
+                   guarded<ModuleWithVersions>([&]() -> Result<ModuleWithVersions> {
+                       auto module = store_.get_module(name);
+                       if (!module) return std::move(module).error();
+                       auto versions = store_.list_versions(name);
+                       if (!versions) return std::move(versions).error();
+                       return ModuleWithVersions{std::move(*module), std::move(*versions)};
+                   }));
+}
+
 void FilesystemStorage::get_version(std::string module, std::string version,
                                     Completion<VersionSnapshotPtr> done) {
     auto cached =

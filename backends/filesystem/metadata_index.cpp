@@ -84,14 +84,18 @@ Result<Module> MetadataIndex::module(std::string_view name) const {
 
 ModulePage MetadataIndex::list_modules(const ModuleQuery& query) const {
     ModulePage page;
-    uint64_t index = 0;
+    uint64_t total = 0;
+    uint64_t skipped = 0;
     for (auto it = modules_.lower_bound(query.prefix);
-         it != modules_.end() && it->first.starts_with(query.prefix); ++it, ++index) {
-        if (index >= query.offset && page.modules.size() < query.limit) {
-            page.modules.push_back(it->second.module);
+         it != modules_.end() && it->first.starts_with(query.prefix); ++it, ++total) {
+        if (it->first <= query.after || page.modules.size() >= query.limit) continue;
+        if (skipped < query.offset) {
+            ++skipped;
+            continue;
         }
+        page.modules.push_back(it->second.module);
     }
-    page.total = index;
+    page.total = total;
     return page;
 }
 

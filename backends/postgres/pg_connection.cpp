@@ -129,10 +129,15 @@ void PgConnection::connect(Callback<void(Status)> done) {
     // Spoke's statements are prepared once per connection (PgPool) and their parameters are
     // arrays and names whose values barely change a plan: planning them again per call (the
     // default "auto" mode keeps custom plans when it misjudges the generic one) doubled the cost
-    // of a `latest` read in bench/postgres.sh. Placed before dbname, so `options` in the
-    // configured conninfo still wins.
+    // of a `latest` read in bench/postgres.sh. A generic plan's cost is estimated without the
+    // parameters (the closure query's came to 1.5 M on a 100-row table), far above jit_above_cost
+    // and jit_optimize_above_cost: PostgreSQL then JIT-compiled the closure query on every
+    // execution, 430 ms of CPU for a 0.4 ms query, and pushes ran at 3/s (docs/benchmarks.md,
+    // issue 11). Spoke's statements are short lookups that JIT never pays for: it is off. Placed
+    // before dbname, so `options` in the configured conninfo still wins.
     const char* keys[] = {"options", "dbname", nullptr};
-    const char* values[] = {"-c plan_cache_mode=force_generic_plan", conninfo_.c_str(), nullptr};
+    const char* values[] = {"-c plan_cache_mode=force_generic_plan -c jit=off", conninfo_.c_str(),
+                            nullptr};
     conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
     connect_done_ = std::move(done);
     set_state(State::Connecting);

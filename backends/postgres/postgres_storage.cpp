@@ -8,7 +8,9 @@
 #include "backends/postgres/token_sql.hpp"
 #include "backends/storage_errors.hpp"
 #include "backends/token_contract.hpp"
+#include "common/clock.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/log.hpp"
 #include "registry/semver.hpp"
 #include "registry/version_graph.hpp"
 
@@ -41,7 +43,8 @@ Params ref_params(const std::vector<VersionRef>& refs) {
     return {registry_sql::text_array(modules), registry_sql::text_array(keys)};
 }
 
-// Candidate rows of one ref -> the version it names.
+// The rows of one ref (at most one: an exact version, or the first of the `latest` order)
+// -> the version it names.
 Result<std::pair<int64_t, VersionRecord>> choose(const VersionRef& ref, bool module_exists,
                                                  std::vector<std::pair<int64_t, VersionRecord>> c) {
     if (!module_exists) return storage_errors::module_missing(ref.module);
@@ -49,11 +52,7 @@ Result<std::pair<int64_t, VersionRecord>> choose(const VersionRef& ref, bool mod
         return ref.version == "latest" ? storage_errors::no_versions(ref.module)
                                        : storage_errors::version_missing(ref.module, ref.version);
     }
-    if (c.size() == 1) return std::move(c.front());
-    std::vector<VersionRecord> records;
-    for (const auto& [id, r] : c) records.push_back(r);
-    auto best = select_latest(records);
-    return std::move(c[best.value_or(0)]);
+    return std::move(c.front());
 }
 
 Result<ResolvedVersions> decode_resolved(const std::vector<VersionRef>& refs, const PgResult& r) {
@@ -192,7 +191,7 @@ void PostgresStorage::set_compatibility(std::string module, std::string level,
 void PostgresStorage::list_modules(ModuleQuery query, Completion<ModulePage> done) {
     read<ModulePage>(
         registry_sql::kListModules,
-        {query.prefix, std::to_string(query.limit), std::to_string(query.offset)},
+        {query.prefix, std::to_string(query.limit), std::to_string(query.offset), query.after},
         [](const PgResult& r) -> Result<ModulePage> {
             ModulePage page;
             for (int row = 0; row < r.rows(); ++row) {
@@ -220,6 +219,26 @@ void PostgresStorage::list_versions(std::string module,
                 if (*v) out.push_back(std::move(**v));
             }
             sort_newest_first(out);
+            return out;
+        },
+        std::move(done));
+}
+
+void PostgresStorage::get_module_with_versions(std::string name,
+                                               Completion<ModuleWithVersions> done) {
+    read<ModuleWithVersions>(
+        registry_sql::kModuleWithVersions, {name},
+        [name](const PgResult& r) -> Result<ModuleWithVersions> {
+            if (r.rows() == 0) return storage_errors::module_missing(name);
+            auto module = registry_sql::decode_module(r, 0, 0);
+            if (!module) return std::move(module).error();
+            ModuleWithVersions out{std::move(*module), {}};
+            for (int row = 0; row < r.rows(); ++row) {
+                auto v = registry_sql::decode_version(r, row, registry_sql::kModuleColumns);
+                if (!v) return std::move(v).error();
+                if (*v) out.versions.push_back(std::move(**v));
+            }
+            sort_newest_first(out.versions);
             return out;
         },
         std::move(done));
@@ -363,11 +382,21 @@ void PostgresStorage::put_version(VersionDraft draft, Completion<PutVersionResul
     for (size_t i = 0; i < draft.files.size(); ++i) {
         blobs.push_back({draft.record.files[i].sha256, draft.files[i].content});
     }
+    const int64_t started_us = monotonic_us();
     objects_.put_all(std::move(blobs), [this, alive = lifetime_.guard(), draft = std::move(draft),
-                                        done = std::move(done)](Status stored) mutable {
+                                        started_us, done = std::move(done)](Status stored) mutable {
         if (!stored) return done(std::move(stored).error());
         if (!alive.alive()) return done(storage_closed());
-        insert_version(std::move(draft), std::move(done));
+        const int64_t inserting_us = monotonic_us();
+        const int64_t objects_us = inserting_us - started_us;
+        insert_version(std::move(draft), [objects_us, inserting_us, done = std::move(done)](
+                                             Result<PutVersionResult> put) mutable {
+            if (Log::enabled(LogLevel::Debug)) {
+                Log::write(LogLevel::Debug, "postgres put_version",
+                           {{"s3_us", objects_us}, {"sql_us", monotonic_us() - inserting_us}});
+            }
+            done(std::move(put));
+        });
     });
 }
 

@@ -32,6 +32,7 @@ class PostgresStorage final : public Storage {
     void list_modules(ModuleQuery query, Completion<ModulePage> done) override;
     void set_compatibility(std::string module, std::string level, Completion<Module> done) override;
     void list_versions(std::string module, Completion<std::vector<VersionRecord>> done) override;
+    void get_module_with_versions(std::string name, Completion<ModuleWithVersions> done) override;
     void get_version(std::string module, std::string version,
                      Completion<VersionSnapshotPtr> done) override;
     void dependency_closure(std::vector<VersionRef> roots,

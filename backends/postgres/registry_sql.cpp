@@ -16,45 +16,47 @@ namespace {
 // microseconds, so the round trip is exact).
 #define SPOKE_MS(expr) "(extract(epoch FROM " expr ") * 1000)::bigint"
 
-// The version "latest" resolves to has the greatest (major, minor, patch) among releases, or
-// among pre-releases when there is no release. SQL narrows to that class; the server orders
-// within it (pre-release identifiers do not sort as text) with select_latest().
-#define SPOKE_LATEST_CLASS(v, module_id)                                      \
-    "(" v ".major, " v ".minor, " v ".patch, " v                              \
-    ".is_prerelease) = (SELECT t.major, t.minor, "                            \
-    "t.patch, t.is_prerelease FROM versions t WHERE t.module_id = " module_id \
-    " ORDER BY t.is_prerelease, t.major DESC, t.minor DESC, t.patch DESC LIMIT 1)"
+// The order "latest" picks by (migration 0003's versions_latest index, whose first row for a
+// module it is): releases before pre-releases, then semver precedence, then the later push, then
+// the smaller version string, as registry/semver.cpp select_latest.
+#define SPOKE_LATEST_ORDER(v)                                                    \
+    v ".is_prerelease, " v ".major DESC, " v ".minor DESC, " v ".patch DESC, " v \
+      ".prerelease_key DESC, " v ".created_at DESC, " v ".version COLLATE \"C\""
 
-// COLLATE "C": byte order, the same order as the filesystem backend, whatever the database
-// locale.
+// The file and dependency lists are the row's own (migration 0003): JSON arrays in byte order
+// (COLLATE "C", the filesystem backend's order whatever the database locale).
 #define SPOKE_VERSION_COLUMNS(module_name) \
-    "v.id, " module_name ", v.version, v.digest, " SPOKE_MS("v.created_at")                       \
-    ", v.source_repository, v.source_commit_sha, v.source_branch, "                               \
-    "(SELECT coalesce(json_agg(json_build_array(f.path, f.sha256, f.size) ORDER BY f.path "       \
-    "COLLATE \"C\"), '[]') FROM version_files f WHERE f.version_id = v.id), "                     \
-    "(SELECT coalesce(json_agg(dm.name || '@' || dv.version ORDER BY (dm.name || '@' || "         \
-    "dv.version) COLLATE \"C\"), '[]') FROM version_dependencies d JOIN versions dv ON dv.id = "  \
-    "d.depends_on_version_id JOIN modules dm ON dm.id = dv.module_id WHERE d.version_id = v.id)"
+    "v.id, " module_name ", v.version, v.digest, " SPOKE_MS("v.created_at")                 \
+    ", v.source_repository, v.source_commit_sha, v.source_branch, v.file_list, "            \
+    "v.dependency_list"
 
+// The name of a module's `latest` version: the first row of versions_latest for it.
+#define SPOKE_LATEST_OF_MODULE                                                                 \
+    "(SELECT l.version FROM versions l WHERE l.module_id = m.id ORDER BY " SPOKE_LATEST_ORDER( \
+        "l") " LIMIT 1)"
+
+// version_count and updated_at are kept on the row by kPutVersion; latest is one index probe.
 #define SPOKE_MODULE_COLUMNS \
-    "m.name AS name, m.description AS description, " SPOKE_MS("m.created_at")                  \
-    " AS created_ms, " SPOKE_MS(                                                               \
-        "greatest(m.updated_at, (SELECT max(x.created_at) FROM versions x WHERE x.module_id = " \
-        "m.id))") " AS updated_ms, "                                                           \
-                  "(SELECT count(*) FROM versions x WHERE x.module_id = m.id) AS version_count, " \
-                  "(SELECT string_agg(v.version || ' ' || " SPOKE_MS(                          \
-                      "v.created_at") "::text, ',') FROM versions v WHERE v.module_id = m.id " \
-                                      "AND " SPOKE_LATEST_CLASS("v", "m.id") ") AS latest, " \
-                  "m.compatibility AS compatibility"
+    "m.name AS name, m.description AS description, " SPOKE_MS("m.created_at")              \
+    " AS created_ms, " SPOKE_MS("m.updated_at") " AS updated_ms, m.version_count AS "       \
+                                                "version_count, " SPOKE_LATEST_OF_MODULE   \
+                                                " AS latest, m.compatibility AS compatibility"
 
 #define SPOKE_REFS "unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(module, vkey, ord)"
-// The versions a ref names: an exact version_key, or the "latest" candidates. Two branches of
-// a UNION ALL rather than one OR, so that each uses its index (the unique (module_id,
-// version_key) one for exact refs) in a plan that is prepared once for both kinds.
-#define SPOKE_REF_VERSIONS                                                                     \
-    "(SELECT * FROM versions v0 WHERE q.vkey <> 'latest' AND v0.module_id = m.id AND "         \
-    "v0.version_key = q.vkey UNION ALL SELECT * FROM versions v0 WHERE q.vkey = 'latest' AND " \
-    "v0.module_id = m.id AND " SPOKE_LATEST_CLASS("v0", "m.id") ")"
+// The version a ref names: an exact version_key, or "latest". Two branches of a UNION ALL
+// rather than one OR, so that each uses its index (the unique (module_id, version_key) one for
+// exact refs, versions_latest for "latest") in a plan that is prepared once for both kinds.
+#define SPOKE_REF_VERSIONS                                                                       \
+    "((SELECT * FROM versions v0 WHERE q.vkey <> 'latest' AND v0.module_id = m.id AND "          \
+    "v0.version_key = q.vkey) UNION ALL (SELECT * FROM versions v0 WHERE q.vkey = 'latest' AND " \
+    "v0.module_id = m.id ORDER BY " SPOKE_LATEST_ORDER("v0") " LIMIT 1))"
+
+// Modules whose names start with $1, in byte order: the range [$1, $1 || '~') of the
+// modules_name_bytes index bounds the scan (names hold only [a-z0-9_.-], all below '~'), and
+// starts_with keeps the answer right for any prefix.
+#define SPOKE_PREFIX_RANGE(m)                                                                   \
+    m ".name COLLATE \"C\" >= $1 AND " m ".name COLLATE \"C\" < ($1 || '~') AND starts_with(" m \
+      ".name, $1)"
 
 bool parse_i64(std::string_view s, int64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -89,29 +91,48 @@ const char* const kSetCompatibility =
     "to_timestamp($3::bigint / 1000.0)) WHERE m.name = $1 RETURNING " SPOKE_MODULE_COLUMNS;
 
 const char* const kListModules =
-    "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM modules WHERE starts_with(name, $1)) "
-    "t LEFT JOIN LATERAL (SELECT " SPOKE_MODULE_COLUMNS
-    " FROM modules m WHERE starts_with(m.name, $1) ORDER BY m.name COLLATE \"C\" LIMIT "
-    "$2::bigint OFFSET $3::bigint) p ON true";
+    "SELECT t.total, p.* FROM (SELECT count(*) AS total FROM modules c WHERE " SPOKE_PREFIX_RANGE(
+        "c") ") t LEFT JOIN LATERAL (SELECT " SPOKE_MODULE_COLUMNS
+             " FROM modules m WHERE " SPOKE_PREFIX_RANGE(
+                 "m") " AND m.name COLLATE \"C\" > $4 ORDER BY m.name COLLATE \"C\" LIMIT "
+                      "$2::bigint OFFSET $3::bigint) p ON true";
 
 const char* const kListVersions =
     "SELECT m.id IS NOT NULL, " SPOKE_VERSION_COLUMNS("m.name")
     " FROM (SELECT 1) one LEFT JOIN modules m ON m.name = $1 LEFT JOIN versions v ON "
     "v.module_id = m.id";
 
+// OFFSET 0 keeps the module subquery from being flattened into the join, so its `latest` probe
+// runs once, not once per version.
+const char* const kModuleWithVersions =
+    "SELECT mm.name, mm.description, mm.created_ms, mm.updated_ms, mm.version_count, mm.latest, "
+    "mm.compatibility, " SPOKE_VERSION_COLUMNS(
+        "mm.name") " FROM (SELECT m.id, " SPOKE_MODULE_COLUMNS
+                   " FROM modules m WHERE m.name = $1 OFFSET 0) mm LEFT JOIN versions v ON "
+                   "v.module_id = mm.id";
+
+// Each lookup below is a LATERAL subquery with OFFSET 0, so it stays a per-row index probe:
+// a generic plan estimates the refs and the recursion at thousands of rows (it cannot see the
+// arrays), and, left to join freely, hashed whole tables for them. The closure query then
+// seq-scanned `versions` and `version_dependencies` on every push, its cost growing with the
+// registry (docs/benchmarks.md, issue 11).
+#define SPOKE_MODULE_BY_NAME \
+    "(SELECT mm.id, mm.name FROM modules mm WHERE mm.name = q.module OFFSET 0)"
+
 const char* const kResolveRefs = "SELECT q.ord, m.id IS NOT NULL, " SPOKE_VERSION_COLUMNS(
-    "m.name") " FROM " SPOKE_REFS
-              " LEFT JOIN modules m ON m.name = q.module LEFT JOIN LATERAL " SPOKE_REF_VERSIONS
-              " v ON true ORDER BY q.ord";
+    "m.name") " FROM " SPOKE_REFS " LEFT JOIN LATERAL " SPOKE_MODULE_BY_NAME
+              " m ON true LEFT JOIN LATERAL " SPOKE_REF_VERSIONS " v ON true ORDER BY q.ord";
 
 const char* const kClosure =
     "WITH RECURSIVE roots AS (SELECT q.ord, v0.id FROM " SPOKE_REFS
-    " JOIN modules m ON m.name = q.module JOIN LATERAL " SPOKE_REF_VERSIONS
-    " v0 ON true), c(id) AS (SELECT id FROM roots UNION SELECT d.depends_on_version_id FROM "
-              "version_dependencies d JOIN c ON d.version_id = c.id) "
-              "SELECT (SELECT string_agg(r.ord::text, ',') FROM roots r WHERE r.id = v.id), " SPOKE_VERSION_COLUMNS(
-                  "m.name") " FROM c JOIN versions v ON v.id = c.id JOIN modules m ON m.id = "
-                            "v.module_id";
+    " CROSS JOIN LATERAL " SPOKE_MODULE_BY_NAME " m CROSS JOIN LATERAL " SPOKE_REF_VERSIONS
+    " v0), c(id) AS (SELECT id FROM roots UNION SELECT d.depends_on_version_id FROM c CROSS JOIN "
+    "LATERAL (SELECT dd.depends_on_version_id FROM version_dependencies dd WHERE dd.version_id = "
+    "c.id OFFSET 0) d) "
+    "SELECT (SELECT string_agg(r.ord::text, ',') FROM roots r WHERE r.id = v.id), "
+    SPOKE_VERSION_COLUMNS("v.module_name") " FROM c CROSS JOIN LATERAL (SELECT vv.*, mv.name AS "
+    "module_name FROM versions vv JOIN modules mv ON mv.id = vv.module_id WHERE vv.id = c.id "
+    "OFFSET 0) v";
 
 const char* const kDependents =
     "SELECT m.name, v.version FROM version_dependencies d JOIN versions v ON v.id = d.version_id "
@@ -119,11 +140,24 @@ const char* const kDependents =
 
 const char* const kPutVersion =
     "WITH m AS (SELECT id FROM modules WHERE name = $1), "
+    // The row's file and dependency lists, as migration 0003 builds them for older rows.
+    "fl AS (SELECT coalesce(json_agg(json_build_array(x.path, x.sha256, x.size) ORDER BY x.path "
+    "COLLATE \"C\"), '[]') AS j FROM unnest($13::text[], $14::text[], $15::bigint[]) AS x(path, "
+    "sha256, size)), "
+    "dl AS (SELECT coalesce(json_agg(dm.name || '@' || dv.version ORDER BY (dm.name || '@' || "
+    "dv.version) COLLATE \"C\"), '[]') AS j FROM unnest($17::text[], $18::text[]) AS dep(module, "
+    "vkey) JOIN modules dm ON dm.name = dep.module JOIN versions dv ON dv.module_id = dm.id AND "
+    "dv.version_key = dep.vkey), "
     "v AS (INSERT INTO versions (module_id, version, version_key, digest, created_at, "
     "source_repository, source_commit_sha, source_branch, major, minor, patch, prerelease, "
-    "is_prerelease) SELECT m.id, $2, $3, $4, to_timestamp($5::bigint / 1000.0), $6, $7, $8, "
-    "$9::bigint, $10::bigint, $11::bigint, $12, $12 <> '' FROM m ON CONFLICT (module_id, "
-    "version_key) DO NOTHING RETURNING id), "
+    "is_prerelease, prerelease_key, file_list, dependency_list) SELECT m.id, $2, $3, $4, "
+    "to_timestamp($5::bigint / 1000.0), $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $12, "
+    "$12 <> '', spoke_prerelease_key($12), (SELECT j FROM fl), (SELECT j FROM dl) FROM m ON "
+    "CONFLICT (module_id, version_key) DO NOTHING RETURNING id), "
+    // Only when the version was inserted (FROM v): the module's count and last change.
+    "u AS (UPDATE modules mu SET version_count = mu.version_count + 1, updated_at = "
+    "greatest(mu.updated_at, to_timestamp($5::bigint / 1000.0)) FROM v WHERE mu.id = (SELECT id "
+    "FROM m) RETURNING 1), "
     "f AS (INSERT INTO version_files (version_id, path, sha256, size, object_key) SELECT v.id, "
     "x.path, x.sha256, x.size, x.object_key FROM v, unnest($13::text[], $14::text[], "
     "$15::bigint[], $16::text[]) AS x(path, sha256, size, object_key) RETURNING 1), "
@@ -160,25 +194,7 @@ Result<Module> decode_module(const PgResult& r, int row, int col) {
         return bad_row("module timestamps or count");
     }
     m.version_count = static_cast<uint64_t>(count);
-    if (!r.is_null(row, col + 5)) {
-        // "version created_ms,version created_ms": versions never contain ' ' or ','.
-        std::vector<VersionRecord> candidates;
-        std::string_view list = r.value(row, col + 5);
-        while (!list.empty()) {
-            size_t comma = list.find(',');
-            std::string_view item = list.substr(0, comma);
-            size_t space = item.find(' ');
-            if (space == std::string_view::npos) return bad_row("latest candidates");
-            VersionRecord c;
-            c.version = std::string(item.substr(0, space));
-            if (!parse_i64(item.substr(space + 1), c.created_at)) {
-                return bad_row("latest candidates");
-            }
-            candidates.push_back(std::move(c));
-            list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        }
-        if (auto best = select_latest(candidates)) m.latest_version = candidates[*best].version;
-    }
+    if (!r.is_null(row, col + 5)) m.latest_version = std::string(r.value(row, col + 5));
     m.compatibility = std::string(r.value(row, col + 6));
     return m;
 }

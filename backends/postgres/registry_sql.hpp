@@ -29,17 +29,21 @@ extern const char* const kGetModule;
 // or no row when the module does not exist.
 extern const char* const kSetCompatibility;
 
-// $1 prefix, $2 limit, $3 offset. Column 0 the total matching the prefix; module columns from 1
-// (NULL name for an empty page).
+// $1 prefix, $2 limit, $3 offset, $4 after (names after it in byte order; '' from the start).
+// Column 0 the total matching the prefix; module columns from 1 (NULL name for an empty page).
 extern const char* const kListModules;
 
 // $1 module. Column 0 whether the module exists; version columns from 1 (NULL id: no versions).
 extern const char* const kListVersions;
 
+// $1 name. Module columns, then version columns from kModuleColumns, one row per version (one
+// row with a NULL version id when it has none); no row when the module does not exist.
+extern const char* const kModuleWithVersions;
+
 // $1 modules text[], $2 versions text[] (version_key, or "latest"). Per ref (in order): column 0
 // its 1-based ordinal, 1 whether the module exists, version columns from 2 (NULL id when the
-// version does not exist). "latest" may give several candidate rows (same precedence class);
-// select_latest() (registry/semver.hpp) chooses.
+// version does not exist). "latest" is the first version in versions_latest's order (migration
+// 0003), the one select_latest() (registry/semver.hpp) would choose.
 extern const char* const kResolveRefs;
 
 // Same parameters as kResolveRefs. Every version reachable from the refs, once: column 0 the
@@ -52,9 +56,10 @@ extern const char* const kDependents;
 
 // The push, in one statement: $1 module, $2 version, $3 version_key, $4 digest, $5 created_at
 // ms, $6-$8 source, $9-$11 major/minor/patch, $12 prerelease, $13 paths[], $14 sha256s[], $15
-// sizes[], $16 object keys[], $17 dependency modules[], $18 dependency version_keys[]. One row:
-// module exists (0/1), new version id (NULL when the version already existed), files inserted,
-// dependencies inserted.
+// sizes[], $16 object keys[], $17 dependency modules[], $18 dependency version_keys[]. A new
+// version also counts on its module's row (version_count, updated_at). One row: module exists
+// (0/1), new version id (NULL when the version already existed), files inserted, dependencies
+// inserted.
 extern const char* const kPutVersion;
 
 // Columns decoded by decode_module (7) and decode_version (10).

@@ -13,6 +13,7 @@ const std::vector<Migration>& embedded_migrations() {
     static const std::vector<Migration> all = {
         {1, "0001_initial", embedded_sql::k0001_initial},
         {2, "0002_api_tokens", embedded_sql::k0002_api_tokens},
+        {3, "0003_read_paths", embedded_sql::k0003_read_paths},
     };
     return all;
 }

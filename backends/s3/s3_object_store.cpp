@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backends/resilience/breaker_board.hpp"
+#include "backends/s3/known_objects.hpp"
 #include "backends/s3/object_key.hpp"
 #include "reactor/lifetime.hpp"
 #include "reactor/timer.hpp"
@@ -112,6 +113,7 @@ struct S3ObjectStore::Impl {
           options(std::move(o)),
           breaker("s3", options.breaker),
           backoff(options.retry),
+          known(options.known_keys),
           client(l, std::move(config)) {
         if (board != nullptr) breaker.publish_to(&board->add("s3", options.owner));
     }
@@ -173,25 +175,37 @@ struct S3ObjectStore::Impl {
         loop.defer(node.mapped()->completion(std::move(error)));
     }
 
-    // HEAD, then PUT only when the object is missing.
+    // Nothing for a known key; otherwise a PUT, after a HEAD that found nothing when the object
+    // is large.
     void start_put(uint64_t id, PutBatch& batch, size_t index) {
         std::string key = batch.objects[index].key;
+        if (known.contains(key)) {
+            // Still completes later: starting work never completes anything synchronously.
+            return later([this, id] { item_done(id); });
+        }
         auto bytes = std::make_shared<const std::string>(std::move(batch.objects[index].bytes));
+        if (bytes->size() <= options.head_above_bytes) return send_put(id, std::move(key), bytes);
         Sender<bool> head = [this, key](S3Client& c, Callback<void(Result<bool>)> cb) {
             ++counters.heads;
             c.head_object(key, std::move(cb));
         };
         send<bool>(id, std::move(head), [this, id, key, bytes](Result<bool> exists) {
             if (!exists.ok()) return finish(id, std::move(exists).error());
-            if (*exists) return item_done(id);
-            Sender<Unit> put = [this, key, bytes](S3Client& c, Callback<void(Status)> cb) {
-                ++counters.puts;
-                c.put_object(key, *bytes, std::move(cb));
-            };
-            send<Unit>(id, std::move(put), [this, id](Status stored) {
-                if (!stored.ok()) return finish(id, std::move(stored).error());
-                item_done(id);
-            });
+            if (!*exists) return send_put(id, key, bytes);
+            known.add(key);
+            item_done(id);
+        });
+    }
+
+    void send_put(uint64_t id, std::string key, std::shared_ptr<const std::string> bytes) {
+        Sender<Unit> put = [this, key, bytes](S3Client& c, Callback<void(Status)> cb) {
+            ++counters.puts;
+            c.put_object(key, *bytes, std::move(cb));
+        };
+        send<Unit>(id, std::move(put), [this, id, key](Status stored) {
+            if (!stored.ok()) return finish(id, std::move(stored).error());
+            known.add(key);
+            item_done(id);
         });
     }
 
@@ -217,6 +231,7 @@ struct S3ObjectStore::Impl {
                     }
                     return finish(id, std::move(error));
                 }
+                known.add(key);
                 if (Batch* batch = find(id)) {
                     static_cast<GetBatch&>(*batch).contents[index] = std::move(*got);
                 }
@@ -289,6 +304,7 @@ struct S3ObjectStore::Impl {
     CircuitBreaker breaker;
     RetryBackoff backoff;
     ObjectStoreCounters counters;
+    KnownObjects known;
     std::unordered_map<uint64_t, std::unique_ptr<Batch>> batches;  // calls not yet completed
     uint64_t next_batch_id = 0;
     std::unordered_map<uint64_t, std::unique_ptr<Timer>> retry_timers;

@@ -26,7 +26,13 @@ class BreakerBoard;
 struct ObjectStoreOptions {
     BreakerPolicy breaker;
     BackoffPolicy retry{.base_ms = 100, .cap_ms = 2000, .max_attempts = 3};
-    size_t max_in_flight = 16;    // per put_all/get_all call
+    size_t max_in_flight = 16;  // per put_all/get_all call
+    // A put of an object up to this size is one PUT (an identical object already there is
+    // written again, harmlessly); a larger one is a HEAD first, and a PUT only when missing: a
+    // round trip saved per small file against bytes not sent twice for a large one.
+    size_t head_above_bytes = 64 * 1024;
+    // Keys this store saw in the bucket (KnownObjects): a put of one sends nothing.
+    size_t known_keys = 16384;
     std::string owner = "loop0";  // names the breaker on the BreakerBoard
 };
 
@@ -59,8 +65,9 @@ class S3ObjectStore {
     S3ObjectStore(const S3ObjectStore&) = delete;
     S3ObjectStore& operator=(const S3ObjectStore&) = delete;
 
-    // Makes every blob durable under its content key: a HEAD first, a PUT only when the object
-    // is missing, so identical content is uploaded once. ok only when all are stored.
+    // Makes every blob durable under its content key: nothing for a key this store saw in the
+    // bucket already, a PUT for a small object, a HEAD and then a PUT only when missing for a
+    // large one (options.head_above_bytes). ok only when all are stored.
     void put_all(std::vector<StoredBlob> blobs, Callback<void(Status)> done);
 
     // Contents for `sha256s`, in the same order. A missing object is Internal ("stored file
@@ -69,7 +76,7 @@ class S3ObjectStore {
                  Callback<void(Result<std::vector<std::string>>)> done);
 
     // Any object by its key (the caller names content-addressed keys, so a stored object never
-    // changes): HEAD first, PUT only when it is missing, as put_all.
+    // changes): sent as put_all sends one blob.
     void put_object(std::string key, std::string bytes, Callback<void(Status)> done);
     // The object's bytes, or nullopt when the bucket has no such key (404 is an answer here).
     void get_object(std::string key, Callback<void(Result<std::optional<std::string>>)> done);

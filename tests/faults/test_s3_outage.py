@@ -4,7 +4,7 @@ with SIGKILL (connections refused) and later started again on the same port and 
 
 What a client must see:
 - pushes of new content answer 503 UNAVAILABLE with Retry-After, each within
-  PUSH_BOUND_S = 2 * SPOKE_S3_TIMEOUT * S3_ATTEMPTS + slack (a HEAD and a PUT, each retried up to
+  PUSH_BOUND_S = 2 * SPOKE_S3_TIMEOUT * S3_ATTEMPTS + slack (at most a HEAD and a PUT, each retried up to
   S3_ATTEMPTS times); once every loop's s3 breaker is open (/metrics), each within OPEN_BOUND_S;
 - /metrics has one spoke_breaker_state line for s3 per loop, and they go to 1 (open);
 - /health/ready answers 503 with checks.s3 "down"; /health/live stays 200;

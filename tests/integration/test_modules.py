@@ -118,6 +118,52 @@ def test_list_modules_name_order_prefix_and_paging(api):
     assert r.headers["X-Total-Count"] == "5"
 
 
+def test_list_modules_keyset_pages_follow_the_link_header(api):
+    prefix = unique("key") + "-"
+    names = sorted(prefix + s for s in ["a", "b", "b.x", "b-x", "c", "d_e", "f"])
+    for n in names:
+        assert api.create_module(n).status_code == 201
+
+    # Following rel="next" from the first page visits every module once, in byte order.
+    seen, url, pages = [], f"/modules?limit=3&prefix={prefix}", 0
+    while url:
+        r = api.get(url)
+        assert r.status_code == 200, r.text
+        assert r.headers["X-Total-Count"] == str(len(names))
+        seen += [m["name"] for m in r.json()]
+        link = r.headers.get("Link")
+        url = None
+        if link is not None:
+            assert link.startswith("</modules?") and link.endswith('>; rel="next"'), link
+            url = link[1:link.index(">")]
+            assert f"after={seen[-1]}" in url and "limit=3" in url, url
+        pages += 1
+        assert pages <= len(names)
+    assert seen == names
+    assert pages == 3  # 3 + 3 + 1: a short page has no next link
+
+    # `after` need not name a module; offset skips after it.
+    r = api.get("/modules", params={"prefix": prefix, "after": prefix + "b.y"})
+    assert [m["name"] for m in r.json()] == [n for n in names if n > prefix + "b.y"]
+    r = api.get("/modules", params={"prefix": prefix, "after": prefix + "b", "offset": 1,
+                                    "limit": 2})
+    assert [m["name"] for m in r.json()] == [prefix + "b.x", prefix + "c"]
+    # A full last page still links on; the next one is empty and does not.
+    r = api.get("/modules", params={"prefix": prefix, "after": prefix + "c", "limit": 2})
+    assert [m["name"] for m in r.json()] == [prefix + "d_e", prefix + "f"]
+    r = api.get(r.headers["Link"][1:r.headers["Link"].index(">")])
+    assert r.status_code == 200 and r.json() == [] and "Link" not in r.headers
+
+
+def test_list_modules_link_header_encodes_the_prefix(api):
+    name = api.new_module("enc")
+    r = api.get("/modules", params={"prefix": name, "limit": 1})
+    assert [m["name"] for m in r.json()] == [name]
+    assert r.headers["Link"] == f'</modules?limit=1&after={name}&prefix={name}>; rel="next"'
+    r = api.get("/modules", params={"prefix": "a b&c=d/é", "limit": 1})
+    assert r.status_code == 200 and r.json() == [] and "Link" not in r.headers
+
+
 def test_list_modules_unmatched_prefix_is_empty(api):
     r = api.get("/modules", params={"prefix": unique("nothing-here")})
     assert r.status_code == 200

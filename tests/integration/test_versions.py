@@ -1,6 +1,7 @@
 """Version pushes and reads: summaries, digests, imports, dependencies, latest, ordering, immutability."""
 
 import random
+import time
 
 from harness.spoke_api import (DIGEST_RE, RFC3339_MS, assert_error, assert_json, assert_version_summary,
                                expected_digest, proto, sha256_hex, unique)
@@ -144,6 +145,29 @@ def test_latest_is_highest_prerelease_when_no_release_exists(api):
         api.push_ok(m, v, {"a.proto": proto("pre", "message A {}")})
     assert api.get(f"/modules/{m}/versions/latest").json()["version"] == "1.0.0-beta.11"
     assert api.get(f"/modules/{m}").json()["latest_version"] == "1.0.0-beta.11"
+
+
+def test_latest_follows_prerelease_precedence_whatever_the_push_order(api):
+    m = api.new_module("prelatest")
+    # semver.org 2.0.0, section 11: each pushed after a greater one, and with longer identifier
+    # lists and longer numbers than what it must beat.
+    for v in ["1.0.0-rc.1", "1.0.0-beta.11", "1.0.0-beta.2", "1.0.0-beta", "1.0.0-alpha.beta",
+              "1.0.0-alpha.1", "1.0.0-alpha", "1.0.0-alpha-x", "1.0.0-99999", "0.9.9-rc.2"]:
+        api.push_ok(m, v, {"a.proto": proto("prelatest", "message A {}")})
+        assert api.get(f"/modules/{m}").json()["latest_version"] == "1.0.0-rc.1", v
+    api.push_ok(m, "1.0.0-rc.1.1", {"a.proto": proto("prelatest", "message A {}")})
+    assert api.get(f"/modules/{m}/versions/latest").json()["version"] == "1.0.0-rc.1.1"
+    api.push_ok(m, "0.1.0", {"a.proto": proto("prelatest", "message A {}")})
+    assert api.get(f"/modules/{m}/versions/latest").json()["version"] == "0.1.0"
+
+
+def test_latest_among_equal_precedence_is_the_later_push(api):
+    m = api.new_module("buildmeta")
+    api.push_ok(m, "1.0.0+a", {"a.proto": proto("buildmeta", "message A {}")})
+    time.sleep(0.01)  # created_at has millisecond resolution; a tie would go to "+a"
+    api.push_ok(m, "1.0.0+b", {"a.proto": proto("buildmeta", "message A {}")})
+    assert api.get(f"/modules/{m}/versions/latest").json()["version"] == "1.0.0+b"
+    assert api.get(f"/modules/{m}").json()["latest_version"] == "1.0.0+b"
 
 
 def test_latest_of_module_without_versions_is_404(api):

@@ -22,5 +22,19 @@ TEST(PercentEncoding, QueryParametersAreDecoded) {
     EXPECT_EQ(query_param("a=1%00", "a"), std::nullopt);
 }
 
+TEST(PercentEncoding, EncodingKeepsOnlyUnreservedBytesAndRoundTrips) {
+    EXPECT_EQ(percent_encode("acme.billing-v2_x~"), "acme.billing-v2_x~");
+    EXPECT_EQ(percent_encode("a b&c=d/e+f%"), "a%20b%26c%3Dd%2Fe%2Bf%25");
+    EXPECT_EQ(percent_encode("\xc3\xa9"), "%C3%A9");
+    EXPECT_EQ(percent_encode(""), "");
+    const std::string every_byte = [] {
+        std::string s;
+        for (int b = 1; b < 256; ++b) s.push_back(static_cast<char>(b));
+        return s;
+    }();
+    EXPECT_EQ(query_param("x=" + percent_encode(every_byte), "x"),
+              std::optional<std::string>(every_byte));
+}
+
 }  // namespace
 }  // namespace spoke

@@ -175,7 +175,6 @@ TEST_F(PushServiceTest, APushNobodyWaitsForDoesNothingAndStillCompletesLater) {
 
 TEST(PushStageName, NamesEveryStage) {
     EXPECT_EQ(push_stage_name(PushStage::CheckModule), "check_module");
-    EXPECT_EQ(push_stage_name(PushStage::FindPrevious), "find_previous");
     EXPECT_EQ(push_stage_name(PushStage::LoadDependencies), "load_dependencies");
     EXPECT_EQ(push_stage_name(PushStage::Compile), "compile");
     EXPECT_EQ(push_stage_name(PushStage::Lint), "lint");

@@ -94,11 +94,13 @@ TEST_F(PostgresStorageTest, DestroyedWithCallsInFlightCompletesEachOnce) {
     for (const auto delay : {0ms, 2ms, 5ms, 15ms, 40ms}) {
         std::unique_ptr<Storage> storage = backend_->attach(loop_, workers_);
         const std::string module = "lifetime-" + std::to_string(delay.count());
-        Tally created, got_module, dependents, put, got_version, health;
+        Tally created, got_module, module_page, dependents, put, got_version, health;
         storage->create_module(module, "",
                                [&](Result<Module> r) { created.record(is_unavailable(r)); });
         storage->get_module(module,
                             [&](Result<Module> r) { got_module.record(is_unavailable(r)); });
+        storage->get_module_with_versions(
+            module, [&](Result<ModuleWithVersions> r) { module_page.record(is_unavailable(r)); });
         storage->list_dependents({module, "1.0.0"}, [&](Result<std::vector<VersionRef>> r) {
             dependents.record(is_unavailable(r));
         });
@@ -110,7 +112,7 @@ TEST_F(PostgresStorageTest, DestroyedWithCallsInFlightCompletesEachOnce) {
         storage->check_health([&](Result<std::vector<StorageCheck>> r) {
             health.record(r.ok() && !r->empty() && !r->front().up);
         });
-        const std::vector<Tally*> all{&created, &got_module,  &dependents,
+        const std::vector<Tally*> all{&created, &got_module,  &module_page, &dependents,
                                       &put,     &got_version, &health};
         if (delay.count() > 0)
             run_until(

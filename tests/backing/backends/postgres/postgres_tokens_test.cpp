@@ -309,9 +309,8 @@ TEST_F(TokenMigrationTest, AppliesOnADatabaseAtVersionOne) {
     auto current = migrate(all);
     ASSERT_TRUE(current.ok()) << current.error().message;
     EXPECT_EQ(*current, all.back().version);
-    EXPECT_EQ(scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM "
-                     "schema_migrations"),
-              "1,2");
+    EXPECT_EQ(scalar("SELECT min(version) || ',' || max(version) FROM schema_migrations"),
+              "1," + std::to_string(all.back().version));
     EXPECT_EQ(scalar("SELECT name FROM modules"), "kept");
 
     // The table as specified: defaults, uniqueness, the hash check.
@@ -339,7 +338,7 @@ TEST_F(TokenMigrationTest, AppliesOnADatabaseAtVersionOne) {
     // Running again applies nothing.
     auto again = migrate(all);
     ASSERT_TRUE(again.ok()) << again.error().message;
-    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "2");
+    EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), std::to_string(all.size()));
 }
 
 }  // namespace

@@ -179,26 +179,66 @@ TEST_F(S3ObjectStoreTest, EmptyCallsCompleteLaterWithNothing) {
     EXPECT_FALSE(get_check.inside_call);
 }
 
-TEST_F(S3ObjectStoreTest, IdenticalContentIsUploadedOnce) {
+TEST_F(S3ObjectStoreTest, SmallObjectsArePutWithoutAHeadAndKnownOnesNotAtAll) {
     S3ObjectStore& s = store();
     std::string content = fresh_text("dedup");
-    // Twice in one call: one HEAD and one PUT.
+    ASSERT_LE(content.size(), options_.head_above_bytes);
+    // Twice in one call: one PUT, no HEAD.
+    ASSERT_TRUE(put_all(s, {blob(content), blob(content)}).ok());
+    ObjectStoreCounters first = counters(s);
+    EXPECT_EQ(first.heads, 0u);
+    EXPECT_EQ(first.puts, 1u);
+    EXPECT_TRUE(exists(content_object_key(sha256_hex(content))));
+
+    // Again in a later call: this store wrote it, so nothing is sent.
+    CompletionCheck known_check;
+    ASSERT_TRUE(put_all(s, {blob(content)}, &known_check).ok());
+    EXPECT_FALSE(known_check.inside_call);
+    ObjectStoreCounters second = counters(s);
+    EXPECT_EQ(second.heads, 0u);
+    EXPECT_EQ(second.puts, 1u);
+
+    // A different store (another loop) does not know it: one PUT of the same bytes.
+    S3ObjectStore& other = store();
+    ASSERT_TRUE(put_all(other, {blob(content)}).ok());
+    EXPECT_EQ(counters(other).puts, 1u);
+    EXPECT_EQ(counters(other).heads, 0u);
+
+    // A store that read an object knows it too.
+    std::string read_first = fresh_text("read, then put");
+    ASSERT_TRUE(put_all(s, {blob(read_first)}).ok());
+    S3ObjectStore& reader = store();
+    ASSERT_TRUE(get_all(reader, {sha256_hex(read_first)}).ok());
+    ASSERT_TRUE(put_all(reader, {blob(read_first)}).ok());
+    EXPECT_EQ(counters(reader).puts, 0u);
+}
+
+TEST_F(S3ObjectStoreTest, LargeObjectsAreUploadedOnceAfterAHead) {
+    ObjectStoreOptions options = options_;
+    options.head_above_bytes = 16;
+    S3ObjectStore& s = store(config_, options);
+    std::string content = fresh_text("large dedup");
+    ASSERT_GT(content.size(), options.head_above_bytes);
     ASSERT_TRUE(put_all(s, {blob(content), blob(content)}).ok());
     ObjectStoreCounters first = counters(s);
     EXPECT_EQ(first.heads, 1u);
     EXPECT_EQ(first.puts, 1u);
-    EXPECT_TRUE(exists(content_object_key(sha256_hex(content))));
 
-    // Again in a later call: the HEAD finds it, nothing is uploaded.
-    ASSERT_TRUE(put_all(s, {blob(content)}).ok());
-    ObjectStoreCounters second = counters(s);
-    EXPECT_EQ(second.heads, 2u);
-    EXPECT_EQ(second.puts, 1u);
-
-    // A different store (another loop) finds it too.
-    S3ObjectStore& other = store();
+    // Another store's HEAD finds it: nothing is uploaded, and it is known from then on.
+    S3ObjectStore& other = store(config_, options);
     ASSERT_TRUE(put_all(other, {blob(content)}).ok());
+    EXPECT_EQ(counters(other).heads, 1u);
     EXPECT_EQ(counters(other).puts, 0u);
+    ASSERT_TRUE(put_all(other, {blob(content)}).ok());
+    EXPECT_EQ(counters(other).heads, 1u);
+
+    // With no memory of keys, every put asks again.
+    options.known_keys = 0;
+    S3ObjectStore& forgetful = store(config_, options);
+    ASSERT_TRUE(put_all(forgetful, {blob(content)}).ok());
+    ASSERT_TRUE(put_all(forgetful, {blob(content)}).ok());
+    EXPECT_EQ(counters(forgetful).heads, 2u);
+    EXPECT_EQ(counters(forgetful).puts, 0u);
 }
 
 TEST_F(S3ObjectStoreTest, MissingObjectIsInternalAndNamesTheKey) {
@@ -230,8 +270,8 @@ TEST_F(S3ObjectStoreTest, WrongSecretFailsWithoutRetryOrBreakerFailure) {
         << put.error().message;
     EXPECT_EQ(put.error().message.find(bad.secret_key), std::string::npos);
     ObjectStoreCounters c = counters(s);
-    EXPECT_EQ(c.heads, 1u);
-    EXPECT_EQ(c.puts, 0u);
+    EXPECT_EQ(c.heads, 0u);
+    EXPECT_EQ(c.puts, 1u);
     EXPECT_EQ(c.retries, 0u);
     EXPECT_EQ(gauge("loop0").failures_total, 0u);
     EXPECT_EQ(breaker_state(s), CircuitBreaker::State::Closed);
@@ -255,7 +295,7 @@ TEST_F(S3ObjectStoreTest, UnreachableEndpointRetriesThenOpensTheBreaker) {
     EXPECT_EQ(first.error().code, ErrorCode::Unavailable) << first.error().message;
     EXPECT_NE(first.error().message.find("3 attempts"), std::string::npos) << first.error().message;
     ObjectStoreCounters after_first = counters(s);
-    EXPECT_EQ(after_first.heads, 3u);
+    EXPECT_EQ(after_first.puts, 3u);
     EXPECT_EQ(after_first.retries, 2u);
     EXPECT_EQ(gauge("loop7").failures_total, 3u);
     EXPECT_EQ(breaker_state(s), CircuitBreaker::State::Closed);
@@ -279,7 +319,7 @@ TEST_F(S3ObjectStoreTest, UnreachableEndpointRetriesThenOpensTheBreaker) {
     EXPECT_NE(third.error().message.find("S3 circuit open, retry in 60s"), std::string::npos)
         << third.error().message;
     EXPECT_LT(took, 50ms);
-    EXPECT_EQ(counters(s).heads, 3u);
+    EXPECT_EQ(counters(s).puts, 3u);
     EXPECT_GE(gauge("loop7").rejected_total, 2u);
 
     // The probe bypasses the breaker and reports it.

@@ -79,7 +79,7 @@ TEST_F(FilesystemCompatibilityTest, SetIsVisibleEverywhereAndDurable) {
     EXPECT_GE(set->updated_at, before);
     EXPECT_EQ(level_of("users"), "FULL_TRANSITIVE");
     EXPECT_EQ(level_of("orders"), "BACKWARD");
-    auto page = store->list_modules({"", 100, 0});
+    auto page = store->list_modules({"", 100, 0, ""});
     ASSERT_EQ(page.modules.size(), 2u);
     EXPECT_EQ(page.modules[0].name, "orders");
     EXPECT_EQ(page.modules[0].compatibility, "BACKWARD");

@@ -114,7 +114,7 @@ TEST_F(FilesystemStorageTest, ModulesRoundTrip) {
     EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
 
     auto page = call<ModulePage>([](Storage& s, Completion<ModulePage> done) {
-        s.list_modules({"", 1, 1}, std::move(done));
+        s.list_modules({"", 1, 1, ""}, std::move(done));
     });
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->total, 2u);
@@ -146,6 +146,20 @@ TEST_F(FilesystemStorageTest, VersionsRoundTrip) {
         });
     ASSERT_TRUE(versions.ok());
     EXPECT_EQ(versions->size(), 1u);
+
+    auto page = call<ModuleWithVersions>([](Storage& s, Completion<ModuleWithVersions> done) {
+        s.get_module_with_versions("base", std::move(done));
+    });
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_EQ(page->module.name, "base");
+    EXPECT_EQ(page->module.version_count, 1u);
+    ASSERT_EQ(page->versions.size(), 1u);
+    EXPECT_EQ(page->versions[0].version, "v1.0.0");
+    auto no_page = call<ModuleWithVersions>([](Storage& s, Completion<ModuleWithVersions> done) {
+        s.get_module_with_versions("ghost", std::move(done));
+    });
+    ASSERT_FALSE(no_page.ok());
+    EXPECT_EQ(no_page.error().code, ErrorCode::NotFound);
 
     auto closure = call<std::vector<VersionRecord>>(
         [](Storage& s, Completion<std::vector<VersionRecord>> done) {

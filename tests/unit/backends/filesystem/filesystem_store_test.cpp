@@ -92,23 +92,37 @@ TEST_F(FilesystemStoreTest, RefusesNamesThatCouldEscapeTheRoot) {
 
 TEST_F(FilesystemStoreTest, ListsModulesByPrefixWithPaging) {
     for (const char* n : {"beta", "alpha.b", "alpha.a", "alpha.c", "gamma"}) make_module(n);
-    auto all = store->list_modules({"", 100, 0});
+    auto all = store->list_modules({"", 100, 0, ""});
     ASSERT_EQ(all.modules.size(), 5u);
     EXPECT_EQ(all.total, 5u);
     EXPECT_EQ(all.modules[0].name, "alpha.a");
     EXPECT_EQ(all.modules[4].name, "gamma");
 
-    auto page = store->list_modules({"alpha", 2, 1});
+    auto page = store->list_modules({"alpha", 2, 1, ""});
     EXPECT_EQ(page.total, 3u);
     ASSERT_EQ(page.modules.size(), 2u);
     EXPECT_EQ(page.modules[0].name, "alpha.b");
     EXPECT_EQ(page.modules[1].name, "alpha.c");
 
-    auto past_end = store->list_modules({"alpha", 10, 7});
+    auto past_end = store->list_modules({"alpha", 10, 7, ""});
     EXPECT_EQ(past_end.total, 3u);
     EXPECT_TRUE(past_end.modules.empty());
 
-    EXPECT_EQ(store->list_modules({"zzz", 10, 0}).total, 0u);
+    EXPECT_EQ(store->list_modules({"zzz", 10, 0, ""}).total, 0u);
+
+    // A keyset page: names after `after` (which need not exist), the total still the prefix's.
+    auto after = store->list_modules({"alpha", 10, 0, "alpha.a"});
+    EXPECT_EQ(after.total, 3u);
+    ASSERT_EQ(after.modules.size(), 2u);
+    EXPECT_EQ(after.modules[0].name, "alpha.b");
+    auto between = store->list_modules({"", 2, 0, "alpha.bb"});
+    ASSERT_EQ(between.modules.size(), 2u);
+    EXPECT_EQ(between.modules[0].name, "alpha.c");
+    EXPECT_EQ(between.modules[1].name, "beta");
+    auto after_then_offset = store->list_modules({"", 10, 1, "alpha.c"});
+    ASSERT_EQ(after_then_offset.modules.size(), 1u);
+    EXPECT_EQ(after_then_offset.modules[0].name, "gamma");
+    EXPECT_TRUE(store->list_modules({"", 10, 0, "gamma"}).modules.empty());
 }
 
 TEST_F(FilesystemStoreTest, PutsAndGetsVersions) {
@@ -263,7 +277,7 @@ TEST_F(FilesystemStoreTest, PersistsAcrossReopen) {
     put(simple_draft("orders", "1.0.0", "message O {}", {"users@v1.0.0"}));
 
     reopen(/*cache=*/0);  // every read goes to the disk
-    auto page = store->list_modules({"", 100, 0});
+    auto page = store->list_modules({"", 100, 0, ""});
     ASSERT_EQ(page.total, 2u);
     auto snap = store->get_version("users", "1.0.0");
     ASSERT_TRUE(snap.ok()) << snap.error().message;
@@ -291,7 +305,7 @@ TEST_F(FilesystemStoreTest, RemovesStagingLeftoversAtOpen) {
     reopen();
     EXPECT_TRUE(fs::is_empty(dir.sub("staging")));
     EXPECT_TRUE(store->get_module("users").ok());
-    EXPECT_EQ(store->list_modules({"", 100, 0}).total, 1u);
+    EXPECT_EQ(store->list_modules({"", 100, 0, ""}).total, 1u);
 }
 
 TEST_F(FilesystemStoreTest, TornAndUnreadableEntriesAreNotVisible) {
@@ -308,7 +322,7 @@ TEST_F(FilesystemStoreTest, TornAndUnreadableEntriesAreNotVisible) {
     EXPECT_EQ(store->get_module("users")->version_count, 1u);
     EXPECT_EQ(store->get_version("users", "2.0.0").error().code, ErrorCode::NotFound);
     EXPECT_EQ(store->get_module("broken").error().code, ErrorCode::NotFound);
-    EXPECT_EQ(store->list_modules({"", 100, 0}).total, 1u);
+    EXPECT_EQ(store->list_modules({"", 100, 0, ""}).total, 1u);
 
     // The torn remains do not block a real push of that version.
     EXPECT_EQ(put(simple_draft("users", "2.0.0")), PutOutcome::Created);

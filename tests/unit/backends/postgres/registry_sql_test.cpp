@@ -87,8 +87,7 @@ TEST(RegistrySqlTest, ModuleColumnsEndWithTheCompatibilityLevel) {
             << sql;
     }
     // As kListModules returns it: the total first, module columns from 1.
-    PgResult r = module_row(
-        1, {"acme", "desc", "1000", "2000", "2", "1.0.0 1500,1.0.0+b 1600", "FULL_TRANSITIVE"});
+    PgResult r = module_row(1, {"acme", "desc", "1000", "2000", "2", "1.0.0+b", "FULL_TRANSITIVE"});
     auto m = registry_sql::decode_module(r, 0, 1);
     ASSERT_TRUE(m.ok()) << m.error().message;
     EXPECT_EQ(m->name, "acme");

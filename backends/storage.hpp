@@ -23,6 +23,7 @@ namespace spoke {
 
 class EventLoop;
 class WorkerPool;
+class SharedCache;
 
 template <class T>
 using Completion = Callback<void(Result<T>)>;
@@ -102,6 +103,10 @@ class Storage {
 
     // Probes for readiness (one entry per dependency of this backend).
     virtual void check_health(Completion<std::vector<StorageCheck>> done) = 0;
+
+    // An L2 shared by every instance (Redis) for immutable reads, or null; it outlives this
+    // Storage. A backend whose own reads are as cheap (the filesystem's) ignores it.
+    virtual void use_shared_cache(SharedCache* cache) { (void)cache; }
 };
 
 // True for an artifact key: 64 lowercase hex characters (a SHA-256), safe as a path or object

@@ -79,15 +79,19 @@ build_server() { # sets BIN: $SPOKE_SERVER_BIN, or a Release spoke-server built 
 
 SERVER_PID=
 API_PORT=
+HEALTH_PORT=
 start_server() { # start_server NAME THREADS LISTENER CPUSET ("" = unpinned)
   local name=$1 threads=$2 listener=$3 cpus=$4 hport
   API_PORT=$(free_port)
   hport=$(free_port "$API_PORT")
+  HEALTH_PORT=$hport
   local pin=()
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
-  # Only the SPOKE_* settings named here: nothing from the caller's environment leaks in.
+  # Only the SPOKE_* settings named here: nothing from the caller's environment leaks in. Load
+  # comes from one address, so the default rate limit (100/s per client) is off unless a
+  # scenario's SERVER_ENV sets one.
   "${pin[@]}" env $(env | sed -n 's/^\(SPOKE_[A-Z_]*\)=.*/-u \1/p') \
-    SPOKE_HOST=$HOST SPOKE_PORT="$API_PORT" SPOKE_HEALTH_PORT="$hport" \
+    SPOKE_HOST=$HOST SPOKE_PORT="$API_PORT" SPOKE_HEALTH_PORT="$hport" SPOKE_RATE_LIMIT=0 \
     "${SERVER_ENV[@]}" SPOKE_THREADS="$threads" SPOKE_LISTENER="$listener" \
     SPOKE_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}" "$BIN" >"$work/$name.log" 2>&1 &
   SERVER_PID=$!

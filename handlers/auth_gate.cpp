@@ -8,6 +8,7 @@
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
 #include "services/auth/auth_shared.hpp"
+#include "services/rate_limit/rate_limiter.hpp"
 #include "services/services.hpp"
 
 namespace spoke {
@@ -52,8 +53,33 @@ struct GateContext {
     const RouteHandler* handler;  // lives in the Router, which outlives every exchange
 };
 
+// Takes a token from the client's bucket, then runs the handler or answers 429. Every answer of
+// a limited route says where the client stands (X-RateLimit-*).
+void limit_then_run(const GateContext& gate, HttpExchange& ex, const RouteParams& params,
+                    const std::string& key) {
+    RateLimiter* limiter = gate.app.env.rate_limiter;
+    if (limiter == nullptr || !limiter->enabled()) return (*gate.handler)(ex, params);
+    limiter->check(key, [gate, params, handle = ex.handle()](RateDecision d) mutable {
+        HttpExchange* ex = handle.get();
+        if (ex == nullptr) return;  // answered already (deadline) or the client left
+        ex->add_header("X-RateLimit-Limit", std::to_string(d.limit));
+        ex->add_header("X-RateLimit-Remaining", std::to_string(d.remaining));
+        ex->add_header("X-RateLimit-Reset", std::to_string(d.reset_seconds));
+        if (!d.allowed) {
+            const int64_t seconds = std::max<int64_t>(1, (d.retry_after_ms + 999) / 1000);
+            ex->add_log_field("denied", "RATE_LIMITED");
+            return reply_rate_limited(*ex,
+                                      "rate limit exceeded (" + std::to_string(d.limit) +
+                                          " requests at once); retry in " +
+                                          std::to_string(seconds) + " s",
+                                      seconds);
+        }
+        (*gate.handler)(*ex, params);
+    });
+}
+
 void decide(const GateContext& gate, HttpExchange& ex, const RouteParams& params,
-            const Principal& who) {
+            const Principal& who, const std::string& peer) {
     AuthShared& shared = gate.app.env.auth;
     const std::string module = module_of(gate.access, params, ex);
     if (!who.anonymous()) {
@@ -70,7 +96,7 @@ void decide(const GateContext& gate, HttpExchange& ex, const RouteParams& params
         shared.counters.count(missing ? AuthOutcome::Missing : AuthOutcome::Forbidden);
         return reply_refused(ex, allowed.error(), false);
     }
-    (*gate.handler)(ex, params);
+    limit_then_run(gate, ex, params, who.anonymous() ? "a:" + peer : "t:" + who.id);
 }
 
 void admit(const GateContext& gate, HttpExchange& ex, const RouteParams& params) {
@@ -78,7 +104,10 @@ void admit(const GateContext& gate, HttpExchange& ex, const RouteParams& params)
     const auto authorization = ex.header("Authorization");
     // The hot path of public reads: nothing to check, nothing to allocate.
     if (!authorization && gate.access.scope == Scope::Read && shared.settings.anonymous_read) {
-        return (*gate.handler)(ex, params);
+        RateLimiter* limiter = gate.app.env.rate_limiter;
+        if (limiter == nullptr || !limiter->enabled()) return (*gate.handler)(ex, params);
+        return limit_then_run(gate, ex, params,
+                              "a:" + client_address(ex, shared.settings.trusted_proxies));
     }
     // Kept for the audit line: the address is gone from the exchange once it has replied.
     std::string peer = client_address(ex, shared.settings.trusted_proxies);
@@ -88,12 +117,11 @@ void admit(const GateContext& gate, HttpExchange& ex, const RouteParams& params)
             shared.counters.count(AuthOutcome::Throttled);
             const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
             ex.add_log_field("denied", "RATE_LIMITED");
-            ex.add_header("Retry-After", std::to_string(seconds));
-            return reply_error(
-                ex, Error{ErrorCode::RateLimited,
-                          "too many failed authentications from this address; retry in " +
-                              std::to_string(seconds) + " s",
-                          {}});
+            return reply_rate_limited(
+                ex,
+                "too many failed authentications from this address; retry in " +
+                    std::to_string(seconds) + " s",
+                seconds);
         }
     }
     // Which of two credentials would count is exactly what a proxy and we could disagree on.
@@ -114,7 +142,7 @@ void admit(const GateContext& gate, HttpExchange& ex, const RouteParams& params)
                 }
                 return reply_refused(*ex, who.error(), sent);
             }
-            decide(gate, *ex, params, *who);
+            decide(gate, *ex, params, *who, peer);
         });
 }
 

@@ -112,6 +112,15 @@ void reply_error(HttpExchange& ex, const Error& error) {
     ex.reply(r.status, kJsonContentType, std::move(r.body));
 }
 
+void reply_rate_limited(HttpExchange& ex, std::string_view message, int64_t seconds) {
+    JsonPtr o(json_object());
+    json_object_set_new(o.get(), "error", json_text(message).release());
+    json_object_set_new(o.get(), "code", json_text("RATE_LIMITED").release());
+    json_object_set_new(o.get(), "retry_after", json_integer(seconds));
+    ex.add_header("Retry-After", std::to_string(seconds));
+    ex.reply(429, kJsonContentType, dump_json(o.get()));
+}
+
 void reply_route_not_found(HttpExchange& ex) {
     ex.reply(404, kJsonContentType, error_body("no such route", "NOT_FOUND"));
 }

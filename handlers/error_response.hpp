@@ -27,6 +27,8 @@ std::string error_body(std::string_view message, std::string_view code);
 
 // Reply with `error` (logs Internal errors to stderr with the request id).
 void reply_error(HttpExchange& ex, const Error& error);
+// 429 RATE_LIMITED with `Retry-After: seconds` and the same number as "retry_after" in the body.
+void reply_rate_limited(HttpExchange& ex, std::string_view message, int64_t seconds);
 // 404 for a path no route matches.
 void reply_route_not_found(HttpExchange& ex);
 // 405 with `Allow: <allow>`.

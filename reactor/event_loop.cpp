@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "reactor/host_resolver.hpp"
+
 namespace spoke {
 
 namespace {
@@ -51,6 +53,7 @@ EventLoop::EventLoop(unsigned index) : index_(index) {
 }
 
 EventLoop::~EventLoop() {
+    resolver_.reset();  // cancels its lookups (their callbacks are dropped) while the base lives
     event_free(heartbeat_event_);
     event_free(defer_event_);
     event_free(mailbox_event_);
@@ -62,6 +65,11 @@ EventLoop::~EventLoop() {
         mailbox_.clear();
     }
     event_base_free(base_);
+}
+
+HostResolver& EventLoop::resolver() {
+    if (!resolver_) resolver_ = std::make_unique<HostResolver>(*this, HostResolver::resolv_conf());
+    return *resolver_;
 }
 
 void EventLoop::post(Task task) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +17,8 @@ struct event_base;
 struct event;
 
 namespace spoke {
+
+class HostResolver;
 
 class EventLoop {
   public:
@@ -41,6 +44,10 @@ class EventLoop {
     void stop();
     bool is_inside() const { return std::this_thread::get_id() == owner_.load(); }
 
+    // This loop's host name resolver, made on first use (reading the resolver configuration
+    // then; call it once from the constructing thread to have that done before the loop runs).
+    HostResolver& resolver();
+
     // Heartbeat stamped by a timer on this loop (monotonic ms); the watchdog reads it.
     int64_t last_heartbeat_ms() const { return heartbeat_ms_.load(std::memory_order_relaxed); }
 
@@ -65,6 +72,7 @@ class EventLoop {
     std::deque<Task> deferred_;  // loop thread only
     std::atomic<std::thread::id> owner_{};
     std::atomic<int64_t> heartbeat_ms_{0};
+    std::unique_ptr<HostResolver> resolver_;
 };
 
 }  // namespace spoke

@@ -34,9 +34,9 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   local backing_bin=""
   [ -x "$dir/spoke_backing_tests" ] && backing_bin="$dir/spoke_backing_tests"
   SPOKE_BACKING_TESTS_BIN="$backing_bin" "$root/tests/backing/run.sh" || failed=1
-  stage "[$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3)"
+  stage "[$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3; Redis master + replica + 3 Sentinels)"
   SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
-    "$root/tests/harness/services.sh" run --with-standby --with-s3 -- \
+    "$root/tests/harness/services.sh" run --with-standby --with-s3 --with-sentinel -- \
     "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
   stage "[$name] generated code round trip (g++ and python3 against libprotobuf)"
   "$root/tests/codegen/run.sh" "$dir" || failed=1

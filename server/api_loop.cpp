@@ -5,8 +5,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "backends/cache/cached_storage.hpp"
+#include "backends/cache/redis_shared_cache.hpp"
+#include "backends/redis/redis_client.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/json_codec.hpp"
+#include "server/cluster_shared.hpp"
+#include "services/rate_limit/rate_limiter.hpp"
 
 namespace spoke {
 
@@ -38,9 +43,29 @@ ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, 
                  ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
                  AppShared app)
     : loop_(index), settings_(settings) {
+    Storage* uncached = nullptr;
+    loop_.resolver();  // reads the resolver configuration here, not on the loop
     storage_ = backend.attach(loop_, pool);
+    if (app.cluster.redis) {
+        redis_ = std::make_unique<RedisClient>(loop_, loop_.resolver(), *app.cluster.redis);
+        if (app.cluster.coherent) {
+            shared_cache_ = std::make_unique<RedisSharedCache>(*redis_, config.redis.cache_ttl,
+                                                               app.cluster.l2_counters);
+            storage_->use_shared_cache(shared_cache_.get());
+        }
+    }
+    if (app.cluster.coherent) {
+        auto cached = std::make_unique<CachedStorage>(loop_, std::move(storage_),
+                                                      *app.cluster.coherent, redis_.get());
+        uncached = &cached->uncached();
+        storage_ = std::move(cached);
+    }
+    rate_limiter_ =
+        std::make_unique<RateLimiter>(app.cluster.rate_policy, app.cluster.local_buckets,
+                                      app.cluster.rate_counters, redis_.get());
     app_ = std::make_unique<Services>(ServiceEnv{loop_, pool, *storage_, settings_.limits,
-                                                 app.admissions, app.descriptors, app.auth});
+                                                 app.admissions, app.descriptors, app.auth,
+                                                 uncached, rate_limiter_.get()});
     services_ = std::make_unique<LoopServices>(
         LoopServices{loop_, pool, *storage_, cache, settings_, codegen});
     register_api_routes(router_, *services_, *app_, access_table_);
@@ -71,6 +96,9 @@ ApiLoop::~ApiLoop() {
     services_.reset();
     app_.reset();
     storage_.reset();
+    rate_limiter_.reset();
+    shared_cache_.reset();
+    redis_.reset();
 }
 
 bool ApiLoop::start(int listen_fd, std::latch& started) {
@@ -93,7 +121,10 @@ bool ApiLoop::start(int listen_fd, std::latch& started) {
 
 void* ApiLoop::thread_main(void* arg) {
     auto* self = static_cast<ApiLoop*>(arg);
-    self->loop_.post([self] { self->started_->count_down(); });
+    self->loop_.post([self] {
+        if (self->redis_) self->redis_->start();
+        self->started_->count_down();
+    });
     self->loop_.run();
     return nullptr;
 }
@@ -103,6 +134,11 @@ void ApiLoop::begin_drain() {
         http_->set_draining();
         http_->stop_accepting();
     });
+}
+
+void ApiLoop::redis_rediscover(const std::string& reason) {
+    if (!redis_) return;
+    loop_.post([this, reason] { redis_->rediscover(reason); });
 }
 
 void ApiLoop::join() {

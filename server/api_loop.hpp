@@ -23,14 +23,20 @@
 
 namespace spoke {
 
+struct ClusterShared;
+class RedisClient;
+class RateLimiter;
+class SharedCache;
+
 class ApiLoop final : public ExchangeObserver {
   public:
     // The process-wide state of the application services.
     struct AppShared {
         WorkAdmissions& admissions;
         DescriptorCache& descriptors;
-        HttpSharedState& http;  // the connection cap and counters of the API listener
-        AuthShared& auth;       // token cache, failed-authentication limiter, JWT keys
+        HttpSharedState& http;   // the connection cap and counters of the API listener
+        AuthShared& auth;        // token cache, failed-authentication limiter, JWT keys
+        ClusterShared& cluster;  // Redis, the coherent cache, rate limits
     };
 
     // Builds everything on the calling thread; nothing runs until start().
@@ -43,6 +49,8 @@ class ApiLoop final : public ExchangeObserver {
     bool start(int listen_fd, std::latch& started);
     // Any thread: stop accepting, answer with "Connection: close" from now on.
     void begin_drain();
+    // Any thread: this loop's Redis connection finds the master again (no-op without Redis).
+    void redis_rediscover(const std::string& reason);
     // Any thread: leave the loop after the current iteration.
     void stop() { loop_.stop(); }
     void join();
@@ -60,6 +68,10 @@ class ApiLoop final : public ExchangeObserver {
     void write_audit_line(const HttpExchange& ex, int status);
 
     EventLoop loop_;
+    // Before storage_ and app_, which refer to them.
+    std::unique_ptr<RedisClient> redis_;  // null without Redis
+    std::unique_ptr<RateLimiter> rate_limiter_;
+    std::unique_ptr<SharedCache> shared_cache_;  // null without Redis
     std::unique_ptr<Storage> storage_;
     HandlerSettings settings_;
     std::unique_ptr<Services> app_;

@@ -11,7 +11,9 @@
 #include <fstream>
 #include <thread>
 
+#include "backends/redis/redis_target.hpp"
 #include "handlers/client_address.hpp"
+#include "services/rate_limit/rate_limit_policy.hpp"
 
 extern char** environ;
 
@@ -84,10 +86,8 @@ std::optional<unsigned> parse_small_count(const std::string& s) {
 }
 
 // Variables of later features: format-checked now so a typo fails at start, used by later issues.
-const char* const kDeferredVariables[] = {
-    "SPOKE_REDIS_URL",     "SPOKE_REDIS_PASSWORD", "SPOKE_REDIS_DB",
-    "SPOKE_REDIS_TIMEOUT", "SPOKE_CACHE_TTL",      "SPOKE_RATE_LIMIT",
-    "SPOKE_OTEL_ENABLED",  "SPOKE_OTEL_ENDPOINT",  "SPOKE_OTEL_SERVICE_NAME"};
+const char* const kDeferredVariables[] = {"SPOKE_OTEL_ENABLED", "SPOKE_OTEL_ENDPOINT",
+                                          "SPOKE_OTEL_SERVICE_NAME"};
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -104,9 +104,9 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
-// Loops must never wait on DNS: libpq resolves host names inside PQconnectPoll, blocking. So
-// every host must be numeric (or a Unix socket directory), unless hostaddr gives the addresses.
-std::optional<std::string> blocking_host_problem(const std::string& conninfo) {
+// A connection string libpq cannot parse: its message, else nothing. Host names are fine: the
+// connections resolve them without blocking (PgConnection).
+std::optional<std::string> conninfo_problem(const std::string& conninfo) {
     char* err = nullptr;
     PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
     if (opts == nullptr) {
@@ -115,24 +115,7 @@ std::optional<std::string> blocking_host_problem(const std::string& conninfo) {
         while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
         return why;
     }
-    std::string hosts, hostaddr;
-    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
-        if (std::string_view(o->keyword) == "host") hosts = o->val;
-        if (std::string_view(o->keyword) == "hostaddr") hostaddr = o->val;
-    }
     PQconninfoFree(opts);
-    if (!hostaddr.empty()) return std::nullopt;
-    for (const auto& host : split_list(hosts)) {
-        in6_addr probe{};
-        if (host.front() == '/' || inet_pton(AF_INET, host.c_str(), &probe) == 1 ||
-            inet_pton(AF_INET6, host.c_str(), &probe) == 1) {
-            continue;
-        }
-        return "host \"" + host +
-               "\" is a name; give numeric addresses (or hostaddr=) so that connecting never "
-               "blocks on DNS";
-    }
     return std::nullopt;
 }
 
@@ -198,6 +181,49 @@ void read_auth(Reader& r, AuthSettings& a) {
     }
 }
 
+void read_redis(Reader& r, Config& c) {
+    const char* dur = "a duration (e.g. 250ms, 15s, 2m, 1h)";
+    RedisConfig& redis = c.redis;
+    if (auto v = r.raw("SPOKE_REDIS_URL"); v && !v->empty()) {
+        if (auto target = parse_redis_url(*v); !target) {
+            r.fail(target.error().message);
+        } else {
+            redis.url = *v;
+        }
+    }
+    if (auto v = r.raw("SPOKE_REDIS_PASSWORD")) {
+        redis.password = *v;
+        // Given without a URL: listed (by name) among the unused settings.
+        if (redis.url.empty()) c.other["SPOKE_REDIS_PASSWORD"] = "";
+    }
+    if (auto v = r.raw("SPOKE_REDIS_DB")) {
+        auto db = parse_uint(*v);
+        if (!db || *db > 15) {
+            r.fail("SPOKE_REDIS_DB: \"" + *v + "\" is not a database number 0-15");
+        } else {
+            redis.db = static_cast<unsigned>(*db);
+        }
+    }
+    r.read("SPOKE_REDIS_TIMEOUT", redis.timeout, parse_duration, dur);
+    r.read("SPOKE_CACHE_TTL", redis.cache_ttl, parse_duration, dur);
+    r.read("SPOKE_CACHE_STALE_BOUND", redis.stale_bound, parse_duration, dur);
+    if (auto v = r.raw("SPOKE_RESOLV_CONF")) c.resolv_conf = *v;
+    if (redis.timeout.count() == 0 || redis.timeout.count() > 10000) {
+        r.fail("SPOKE_REDIS_TIMEOUT: must be between 1ms and 10s");
+    }
+    if (redis.cache_ttl.count() < 1000) r.fail("SPOKE_CACHE_TTL: must be at least 1s");
+    if (redis.stale_bound.count() > 60000) r.fail("SPOKE_CACHE_STALE_BOUND: at most 1m");
+    if (auto v = r.raw("SPOKE_RATE_LIMIT")) {
+        if (!parse_rate_limit(*v)) {
+            r.fail(
+                "SPOKE_RATE_LIMIT: \"" + *v +
+                "\" is not N/s, N/m or N/h with an optional :BURST (e.g. 100/s, 100/s:200), or 0");
+        } else {
+            c.rate_limit = *v;
+        }
+    }
+}
+
 void read_postgres_and_s3(Reader& r, Config& c) {
     const char* dur = "a duration (e.g. 250ms, 15s, 2m, 1h)";
     PostgresSettings& pg = c.postgres;
@@ -221,10 +247,10 @@ void read_postgres_and_s3(Reader& r, Config& c) {
 
     if (pg.url.empty()) r.fail("SPOKE_POSTGRES_URL: required when SPOKE_STORAGE_TYPE=postgres");
     if (!pg.url.empty()) {
-        if (auto why = blocking_host_problem(pg.url)) r.fail("SPOKE_POSTGRES_URL: " + *why);
+        if (auto why = conninfo_problem(pg.url)) r.fail("SPOKE_POSTGRES_URL: " + *why);
     }
     for (size_t i = 0; i < pg.replica_urls.size(); ++i) {
-        if (auto why = blocking_host_problem(pg.replica_urls[i])) {
+        if (auto why = conninfo_problem(pg.replica_urls[i])) {
             r.fail("SPOKE_POSTGRES_REPLICA_URLS: replica " + std::to_string(i + 1) + ": " + *why);
         }
     }
@@ -413,6 +439,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     }
     if (auto v = r.raw("SPOKE_ENV_FILE")) c.env_file = *v;
     read_postgres_and_s3(r, c);
+    read_redis(r, c);
     read_auth(r, c.auth);
     for (const char* name : kDeferredVariables) {
         if (auto v = r.raw(name)) c.other[name] = *v;

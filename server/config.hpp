@@ -36,6 +36,16 @@ struct S3Settings {
     std::chrono::milliseconds timeout{10000};
 };
 
+// SPOKE_REDIS_*, SPOKE_CACHE_*: the shared cache, the invalidation channel, shared rate limits.
+struct RedisConfig {
+    std::string url;  // empty: no Redis (everything per instance)
+    std::string password;
+    std::optional<unsigned> db;                   // SPOKE_REDIS_DB overrides the URL's
+    std::chrono::milliseconds timeout{200};       // per command and per connect
+    std::chrono::milliseconds cache_ttl{300000};  // SPOKE_CACHE_TTL: L2 entry lifetime
+    std::chrono::milliseconds stale_bound{1000};  // SPOKE_CACHE_STALE_BOUND
+};
+
 struct Config {
     std::string host = "0.0.0.0";
     uint16_t port = 8080;
@@ -75,6 +85,11 @@ struct Config {
     std::chrono::milliseconds codegen_timeout{60000};
     uint64_t l1_cache_size = 64ull << 20;
     bool cache_enabled = true;
+    RedisConfig redis;
+    // SPOKE_RESOLV_CONF: where the loops' resolver finds its name servers (host names of
+    // PostgreSQL and Redis); empty: /etc/resolv.conf.
+    std::string resolv_conf;
+    std::string rate_limit = "100/s";  // SPOKE_RATE_LIMIT, validated by parse_rate_limit
     LogLevel log_level = LogLevel::Info;
     bool metrics_enabled = true;
     std::string env_file;  // SPOKE_ENV_FILE: re-read on SIGHUP

@@ -8,10 +8,13 @@
 #include <atomic>
 #include <cstdio>
 
+#include "backends/cache/invalidation_subscriber.hpp"
+#include "backends/redis/sentinel_watcher.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/response_cache.hpp"
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
+#include "server/cluster_shared.hpp"
 #include "server/request_metrics.hpp"
 #include "services/auth/auth_shared.hpp"
 #include "services/codegen/codegen_service.hpp"
@@ -146,7 +149,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                            const CodegenService& codegen, const WorkAdmissions& admissions,
                            const DescriptorCache& descriptors, const HttpSharedState& api_http,
-                           AuthShared& auth)
+                           AuthShared& auth, ClusterShared& cluster)
     : config_(config),
       loops_(loops),
       pool_(pool),
@@ -157,8 +160,26 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
       api_http_(api_http),
       auth_(auth),
       backend_(backend),
+      cluster_(cluster),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
+    loop_.resolver();  // reads the resolver configuration now
+    if (cluster.coherent) {
+        // Token revocations through other instances reach this one's token cache at once.
+        invalidations_ = std::make_unique<InvalidationSubscriber>(
+            loop_, loop_.resolver(), *cluster.redis, *cluster.coherent,
+            [&auth] { auth.tokens.forget_all(); });
+        invalidations_->start();
+    }
+    if (cluster.redis && cluster.redis->settings().target.sentinel()) {
+        sentinel_watcher_ = std::make_unique<SentinelWatcher>(
+            loop_, loop_.resolver(), *cluster.redis, [this](const std::string& change) {
+                const std::string reason = "+switch-master " + change;
+                for (auto& l : loops_) l->redis_rediscover(reason);
+                if (invalidations_) invalidations_->rediscover(reason);
+            });
+        sentinel_watcher_->start();
+    }
     router_.add(HttpMethod::Get, "/health/live",
                 [this](HttpExchange& ex, const RouteParams&) { handle_live(ex); });
     router_.add(HttpMethod::Get, "/health/ready",
@@ -343,6 +364,15 @@ void ControlPlane::reload() {
             Log::write(LogLevel::Warn, "setting changed; takes effect after a restart",
                        {{"setting", std::string_view(name)}});
     };
+    if (fresh.rate_limit != config_.rate_limit) {
+        config_.rate_limit = fresh.rate_limit;
+        auto limit = parse_rate_limit(fresh.rate_limit);
+        cluster_.rate_policy.set(limit ? *limit : RateLimit{});
+        Log::write(LogLevel::Info, "rate limit changed",
+                   {{"rate_limit", std::string_view(fresh.rate_limit)}});
+    }
+    needs_restart("SPOKE_REDIS_URL", fresh.redis.url != config_.redis.url);
+    needs_restart("SPOKE_REDIS_TIMEOUT", fresh.redis.timeout != config_.redis.timeout);
     needs_restart("SPOKE_HOST", fresh.host != config_.host);
     needs_restart("SPOKE_PORT", fresh.port != config_.port);
     needs_restart("SPOKE_HEALTH_PORT", fresh.health_port != config_.health_port);
@@ -401,6 +431,19 @@ void ControlPlane::handle_ready(HttpExchange& ex) {
             append_json_string(body_checks, checks.error().message);
             body_checks += "}";
         }
+        if (invalidations_) {
+            // Redis is never required: down means slower, not unready.
+            const auto redis = invalidations_->health();
+            degraded = degraded || !redis.up;
+            body_checks += ",\"redis\":{\"status\":";
+            body_checks += redis.up ? "\"up\"" : "\"down\"";
+            body_checks += ",\"latency_ms\":" + std::to_string(redis.latency_ms);
+            if (!redis.error.empty()) {
+                body_checks += ",\"error\":";
+                append_json_string(body_checks, redis.error);
+            }
+            body_checks += ",\"required\":false}";
+        }
         body_checks += "}";
         const char* status = state_ != State::Running ? "draining"
                              : !all_up                ? "not_ready"
@@ -448,6 +491,7 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     append_codegen_metrics(codegen_, out);
     append_work_metrics(admissions_, out);
     backend_.append_metrics(out);
+    cluster_.append_metrics(out);
     append_metric(out, "spoke_draining", "gauge", "1 while the server drains before exit.", "",
                   state_ == State::Running ? 0 : 1);
     out += "# HELP spoke_build_info Build information.\n# TYPE spoke_build_info gauge\n";

@@ -25,6 +25,9 @@ class DescriptorCache;
 class CodegenService;
 struct WorkAdmissions;
 struct AuthShared;
+struct ClusterShared;
+class InvalidationSubscriber;
+class SentinelWatcher;
 
 class ControlPlane {
   public:
@@ -32,7 +35,7 @@ class ControlPlane {
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                  const CodegenService& codegen, const WorkAdmissions& admissions,
                  const DescriptorCache& descriptors, const HttpSharedState& api_http,
-                 AuthShared& auth);
+                 AuthShared& auth, ClusterShared& cluster);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -69,8 +72,11 @@ class ControlPlane {
     const HttpSharedState& api_http_;
     AuthShared& auth_;  // counters for /metrics; JWT keys reloaded on SIGHUP
     const StorageBackend& backend_;
+    ClusterShared& cluster_;  // rate limit reloaded on SIGHUP; Redis state for health and metrics
     EventLoop loop_;
-    std::unique_ptr<Storage> storage_;  // for readiness probes
+    std::unique_ptr<Storage> storage_;                       // for readiness probes
+    std::unique_ptr<InvalidationSubscriber> invalidations_;  // null without the coherent cache
+    std::unique_ptr<SentinelWatcher> sentinel_watcher_;      // Sentinel URLs only
     SystemdNotifier notifier_;
     Router router_;
     std::unique_ptr<HttpServer> health_;

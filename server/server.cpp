@@ -12,10 +12,12 @@
 #include "backends/filesystem/filesystem_backend.hpp"
 #include "backends/postgres/postgres_backend.hpp"
 #include "handlers/response_cache.hpp"
+#include "reactor/host_resolver.hpp"
 #include "reactor/listener.hpp"
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
+#include "server/cluster_shared.hpp"
 #include "server/control_plane.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
@@ -53,6 +55,11 @@ void log_config(const Config& c) {
                 {"work_queue", static_cast<int64_t>(c.work_queue)},
                 {"codegen_timeout_ms", static_cast<int64_t>(c.codegen_timeout.count())},
                 {"log_level", std::string_view(log_level_name(c.log_level))},
+                // The URL may hold a password: only whether Redis is used.
+                {"redis_set", !c.redis.url.empty()},
+                {"redis_timeout_ms", static_cast<int64_t>(c.redis.timeout.count())},
+                {"cache_stale_bound_ms", static_cast<int64_t>(c.redis.stale_bound.count())},
+                {"rate_limit", std::string_view(c.rate_limit)},
                 {"ignored_until_supported", std::string_view(other)}});
 }
 
@@ -130,6 +137,7 @@ PostgresBackendOptions postgres_options(const Config& c, size_t cache_bytes) {
 int run_server(Config config) {
     Log::set_level(config.log_level);
     signal(SIGPIPE, SIG_IGN);
+    HostResolver::set_resolv_conf(config.resolv_conf);
     log_config(config);
 
     // SPOKE_L1_CACHE_SIZE bounds all in-process caching: half for stored contents, half for
@@ -181,16 +189,17 @@ int run_server(Config config) {
         }
         auth.jwt = std::move(*verifier);
     }
+    ClusterShared cluster(config);
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
         loops.push_back(std::make_unique<ApiLoop>(
             i, config, **backend, *pool, cache, settings, codegen,
-            ApiLoop::AppShared{admissions, descriptors, http_shared, auth}));
+            ApiLoop::AppShared{admissions, descriptors, http_shared, auth, cluster}));
     }
     int exit_code = 0;
     {
         ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions,
-                             descriptors, http_shared, auth);
+                             descriptors, http_shared, auth, cluster);
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

@@ -172,7 +172,7 @@ void PushService::finish(RunPtr run, Result<PushOutcome> outcome) const {
 // not gated: storing it again is an identical re-push or a conflict.
 void PushService::check_module(RunPtr run) const {
     std::string module = run->push.module;
-    env_.storage.get_module_with_versions(
+    env_.gate_storage().get_module_with_versions(
         std::move(module), [this, run = std::move(run)](Result<ModuleWithVersions> found) mutable {
             if (!found) return finish(std::move(run), std::move(found).error());
             auto level = parse_compat_mode(found->module.compatibility);

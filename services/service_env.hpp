@@ -12,6 +12,7 @@ class Storage;
 class DescriptorCache;
 struct WorkAdmissions;
 struct AuthShared;
+class RateLimiter;
 
 struct ServiceEnv {
     EventLoop& loop;
@@ -21,6 +22,13 @@ struct ServiceEnv {
     WorkAdmissions& admissions;    // process-wide bounds on pool work
     DescriptorCache& descriptors;  // process-wide compiled descriptor sets
     AuthShared& auth;              // process-wide token cache, limiter, JWT keys, counters
+    // Reads that gate a write (the push's module, versions and level) must come from the store,
+    // never from a cache that another instance's write may not have reached yet. Null: `storage`
+    // has no cache in front.
+    Storage* uncached = nullptr;
+    // This loop's check against shared rate limits; null: none.
+    RateLimiter* rate_limiter = nullptr;
+    Storage& gate_storage() const { return uncached != nullptr ? *uncached : storage; }
 };
 
 }  // namespace spoke

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "reactor/host_resolver.hpp"
 #include "reactor/log.hpp"
 
 namespace spoke {
@@ -126,6 +127,94 @@ void PgConnection::connect(Callback<void(Status)> done) {
         });
         return;
     }
+    connect_done_ = std::move(done);
+    set_state(State::Connecting);
+    // The deadline covers resolving host names too.
+    deadline_.arm(std::chrono::milliseconds(timeouts_.connect_ms));
+    const uint64_t attempt = ++connect_attempt_;
+    auto hosts = hosts_to_resolve(conninfo_);
+    if (!hosts) return start_connect({}, {}, {});
+    resolve_hosts(attempt, std::move(*hosts), {});
+}
+
+std::optional<std::vector<std::string>> PgConnection::hosts_to_resolve(
+    const std::string& conninfo) {
+    // Also notes a per-host port list (per_host_ports_), repeated with its hosts below.
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+    if (opts == nullptr) {
+        PQfreemem(err);
+        return std::nullopt;  // PQconnectStartParams reports it
+    }
+    std::string hosts, hostaddr, ports;
+    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        if (std::string_view(o->keyword) == "host") hosts = o->val;
+        if (std::string_view(o->keyword) == "hostaddr") hostaddr = o->val;
+        if (std::string_view(o->keyword) == "port") ports = o->val;
+    }
+    PQconninfoFree(opts);
+    if (hosts.empty() || !hostaddr.empty()) return std::nullopt;
+    per_host_ports_.clear();
+    if (ports.find(',') != std::string::npos) {
+        size_t from = 0;
+        while (from <= ports.size()) {
+            size_t comma = ports.find(',', from);
+            if (comma == std::string::npos) comma = ports.size();
+            per_host_ports_.push_back(ports.substr(from, comma - from));
+            from = comma + 1;
+        }
+    }
+    std::vector<std::string> out;
+    bool any_name = false;
+    size_t start = 0;
+    while (start <= hosts.size()) {
+        size_t comma = hosts.find(',', start);
+        if (comma == std::string::npos) comma = hosts.size();
+        std::string host = hosts.substr(start, comma - start);
+        // A Unix socket directory has no address: leave such a list to libpq as it is.
+        if (host.empty() || host.front() == '/') return std::nullopt;
+        any_name = any_name || !is_numeric_host(host);
+        out.push_back(std::move(host));
+        start = comma + 1;
+    }
+    if (!any_name) return std::nullopt;
+    return out;
+}
+
+void PgConnection::resolve_hosts(uint64_t attempt, std::vector<std::string> hosts,
+                                 std::vector<std::vector<std::string>> addresses) {
+    if (addresses.size() == hosts.size()) {
+        // Every address of every host, in order: libpq tries them in turn as it does a host
+        // list (target_session_attrs still picks the primary).
+        std::string host_list, hostaddr, port_list;
+        const bool ports = per_host_ports_.size() == hosts.size();
+        for (size_t i = 0; i < hosts.size(); ++i) {
+            for (const auto& a : addresses[i]) {
+                host_list += (host_list.empty() ? "" : ",") + hosts[i];
+                hostaddr += (hostaddr.empty() ? "" : ",") + a;
+                if (ports) port_list += (port_list.empty() ? "" : ",") + per_host_ports_[i];
+            }
+        }
+        return start_connect(host_list, hostaddr, port_list);
+    }
+    // libpq would resolve names inside PQconnectPoll, blocking the loop: resolve them on the
+    // loop's resolver, again at every connect (a failover may move the name), and hand libpq
+    // the addresses as hostaddr (host still names the server for TLS and messages).
+    const std::string host = hosts[addresses.size()];
+    loop_.resolver().resolve(
+        host,
+        lifetime_.bind([this, attempt, hosts = std::move(hosts), addresses = std::move(addresses)](
+                           Result<std::vector<std::string>> found) mutable {
+            if (attempt != connect_attempt_ || state_ != State::Connecting) return;
+            if (!found) return fail_connect(found.error().message);
+            addresses.push_back(std::move(*found));
+            resolve_hosts(attempt, std::move(hosts), std::move(addresses));
+        }));
+}
+
+void PgConnection::start_connect(const std::string& host_list, const std::string& hostaddr,
+                                 const std::string& port_list) {
     // Spoke's statements are prepared once per connection (PgPool) and their parameters are
     // arrays and names whose values barely change a plan: planning them again per call (the
     // default "auto" mode keeps custom plans when it misjudges the generic one) doubled the cost
@@ -135,18 +224,25 @@ void PgConnection::connect(Callback<void(Status)> done) {
     // execution, 430 ms of CPU for a 0.4 ms query, and pushes ran at 3/s (docs/benchmarks.md,
     // issue 11). Spoke's statements are short lookups that JIT never pays for: it is off. Placed
     // before dbname, so `options` in the configured conninfo still wins.
-    const char* keys[] = {"options", "dbname", nullptr};
-    const char* values[] = {"-c plan_cache_mode=force_generic_plan -c jit=off", conninfo_.c_str(),
+    const bool resolved = !hostaddr.empty();
+    const char* keys[] = {"options",
+                          "dbname",
+                          resolved ? "host" : nullptr,
+                          "hostaddr",
+                          port_list.empty() ? nullptr : "port",
+                          nullptr};
+    const char* values[] = {"-c plan_cache_mode=force_generic_plan -c jit=off",
+                            conninfo_.c_str(),
+                            host_list.c_str(),
+                            hostaddr.c_str(),
+                            port_list.c_str(),
                             nullptr};
     conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
-    connect_done_ = std::move(done);
-    set_state(State::Connecting);
     if (conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD) {
         fail_connect(conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory");
         return;
     }
     PQsetNoticeProcessor(conn_, &log_notice, nullptr);
-    deadline_.arm(std::chrono::milliseconds(timeouts_.connect_ms));
     // libpq: behave as if PQconnectPoll had last returned PGRES_POLLING_WRITING.
     watch(EV_WRITE);
 }

@@ -17,6 +17,7 @@
 #include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/lifetime.hpp"
 #include "reactor/timer.hpp"
 
 namespace spoke {
@@ -109,8 +110,9 @@ class PgConnection {
         Broken,      // failed, lost or timed out; PGconn freed; connect() may be called again
     };
 
-    // `conninfo`: a key=value string or a postgresql:// URL (expanded as dbname). Use hostaddr
-    // or a numeric host so that connecting never waits on DNS.
+    // `conninfo`: a key=value string or a postgresql:// URL (expanded as dbname). Host names
+    // are resolved on the loop's HostResolver at every connect and given to libpq as hostaddr,
+    // so connecting never waits on DNS.
     PgConnection(EventLoop& loop, std::string conninfo, PgTimeouts timeouts);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;
@@ -150,6 +152,13 @@ class PgConnection {
     void set_state(State next);
     void begin_query(Callback<void(PgQueryResult)> done);
     bool send_prepared(const std::string& name);
+    // The host list when some host is a name to resolve first (no hostaddr given).
+    std::optional<std::vector<std::string>> hosts_to_resolve(const std::string& conninfo);
+    void resolve_hosts(uint64_t attempt, std::vector<std::string> hosts,
+                       std::vector<std::vector<std::string>> addresses);
+    // `host_list` and `hostaddr` empty: the conninfo's own hosts, nothing to resolve.
+    void start_connect(const std::string& host_list, const std::string& hostaddr,
+                       const std::string& port_list);
 
     EventLoop& loop_;
     std::string conninfo_;
@@ -167,6 +176,9 @@ class PgConnection {
     // Busy with PQsendPrepare: the statement to execute once it is prepared.
     std::optional<std::string> execute_after_prepare_;
     std::vector<std::optional<std::string>> prepared_params_;  // Busy: the prepared call's
+    uint64_t connect_attempt_ = 0;  // tells a late host lookup from the current attempt's
+    std::vector<std::string> per_host_ports_;  // Connecting: the conninfo's port list, if several
+    Lifetime lifetime_;                        // last: ends first
 };
 
 }  // namespace spoke

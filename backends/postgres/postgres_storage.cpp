@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "backends/cache/shared_cache.hpp"
+#include "backends/cache/snapshot_codec.hpp"
 #include "backends/postgres/postgres_backend.hpp"
 #include "backends/postgres/token_sql.hpp"
 #include "backends/storage_errors.hpp"
@@ -253,63 +255,132 @@ void PostgresStorage::resolve(std::vector<VersionRef> refs, Completion<ResolvedV
 }
 
 void PostgresStorage::attach_contents(std::vector<VersionRecord> records,
-                                      Completion<std::vector<VersionSnapshotPtr>> done) {
-    std::vector<VersionSnapshotPtr> out(records.size());
-    std::vector<std::string> wanted;
+                                      Completion<std::vector<VersionSnapshotPtr>> done,
+                                      bool shared_cache_checked) {
+    auto work = std::make_unique<ContentsWork>();
+    work->out.resize(records.size());
     for (size_t i = 0; i < records.size(); ++i) {
-        out[i] =
+        work->out[i] =
             shared_.snapshots.get(version_identity(records[i].module_name, records[i].version));
-        if (out[i]) continue;
-        for (const auto& f : records[i].files) wanted.push_back(f.sha256);
+        if (!work->out[i]) work->missing.push_back(i);
     }
-    if (wanted.empty()) {
+    work->records = std::move(records);
+    work->done = std::move(done);
+    if (work->missing.empty()) {
         // Cached: still completes later, never inside the call.
-        loop_.defer(
-            [out = std::move(out), done = std::move(done)]() mutable { done(std::move(out)); });
+        loop_.defer([work = std::move(work)]() mutable { work->done(std::move(work->out)); });
         return;
     }
-    PostgresShared* shared = &shared_;
-    objects_.get_all(std::move(wanted), [shared, records = std::move(records), out = std::move(out),
-                                         done = std::move(done)](
+    if (shared_cache_ == nullptr || shared_cache_checked) return contents_from_s3(std::move(work));
+    // The shared cache first, one GET per missing version (Redis pipelines them); S3 for the rest.
+    // The lookups share the work: the last to answer carries it on.
+    auto shared_work = std::shared_ptr<ContentsWork>(std::move(work));
+    shared_work->waiting = shared_work->missing.size();
+    for (size_t i : shared_work->missing) {
+        const VersionRecord& r = shared_work->records[i];
+        const std::string identity = version_identity(r.module_name, r.version);
+        shared_cache_->get(snapshot_cache_key(identity), [this, alive = lifetime_.guard(),
+                                                          shared_work, i, identity](
+                                                             std::optional<std::string> bytes) {
+            if (bytes) {
+                auto snap = decode_snapshot(*bytes);
+                if (snap &&
+                    version_identity(snap->record.module_name, snap->record.version) == identity) {
+                    shared_work->out[i] = std::make_shared<const VersionSnapshot>(std::move(*snap));
+                    if (alive.alive()) shared_.snapshots.put(identity, shared_work->out[i]);
+                }
+            }
+            if (--shared_work->waiting > 0) return;
+            if (!alive.alive()) return shared_work->done(storage_closed());
+            auto rest = std::make_unique<ContentsWork>(std::move(*shared_work));
+            std::erase_if(rest->missing, [&](size_t k) { return rest->out[k] != nullptr; });
+            if (rest->missing.empty()) return rest->done(std::move(rest->out));
+            contents_from_s3(std::move(rest));
+        });
+    }
+}
+
+void PostgresStorage::contents_from_s3(std::unique_ptr<ContentsWork> work) {
+    std::vector<std::string> wanted;
+    for (size_t i : work->missing) {
+        for (const auto& f : work->records[i].files) wanted.push_back(f.sha256);
+    }
+    objects_.get_all(std::move(wanted), [this, alive = lifetime_.guard(), work = std::move(work)](
                                             Result<std::vector<std::string>> contents) mutable {
-        if (!contents) return done(std::move(contents).error());
+        if (!contents) return work->done(std::move(contents).error());
+        if (!alive.alive()) return work->done(storage_closed());
         size_t next = 0;
-        for (size_t i = 0; i < records.size(); ++i) {
-            if (out[i]) continue;
+        for (size_t i : work->missing) {
             auto snap = std::make_shared<VersionSnapshot>();
-            for (const auto& f : records[i].files) {
+            for (const auto& f : work->records[i].files) {
                 snap->files.push_back({f.path, std::move((*contents)[next++])});
             }
-            snap->record = std::move(records[i]);
-            out[i] = std::move(snap);
-            shared->snapshots.put(
-                version_identity(out[i]->record.module_name, out[i]->record.version), out[i]);
+            snap->record = std::move(work->records[i]);
+            work->out[i] = std::move(snap);
+            remember_snapshot(work->out[i]);
         }
-        done(std::move(out));
+        work->done(std::move(work->out));
     });
+}
+
+void PostgresStorage::remember_snapshot(const VersionSnapshotPtr& snap) {
+    const std::string identity = version_identity(snap->record.module_name, snap->record.version);
+    shared_.snapshots.put(identity, snap);
+    if (shared_cache_ == nullptr) return;
+    if (auto bytes = encode_snapshot(*snap)) {
+        shared_cache_->put(snapshot_cache_key(identity), std::move(*bytes));
+    }
 }
 
 void PostgresStorage::get_version(std::string module, std::string version,
                                   Completion<VersionSnapshotPtr> done) {
-    if (version != "latest") {
-        if (auto hit = shared_.snapshots.get(version_identity(module, version))) {
-            loop_.defer([hit = std::move(hit), done = std::move(done)]() mutable { done(hit); });
-            return;
-        }
+    if (version == "latest") {
+        return fetch_version(std::move(module), std::move(version), false, std::move(done));
     }
-    resolve({VersionRef{std::move(module), std::move(version)}},
-            [this, alive = lifetime_.guard(),
-             done = std::move(done)](Result<ResolvedVersions> found) mutable {
-                if (!found) return done(std::move(found).error());
-                if (!alive.alive()) return done(storage_closed());
-                std::vector<VersionRecord> records{std::move(found->front().second)};
-                attach_contents(std::move(records),
-                                [done = std::move(done)](
-                                    Result<std::vector<VersionSnapshotPtr>> snaps) mutable {
-                                    if (!snaps) return done(std::move(snaps).error());
-                                    done(std::move(snaps->front()));
-                                });
-            });
+    const std::string identity = version_identity(module, version);
+    if (auto hit = shared_.snapshots.get(identity)) {
+        loop_.defer([hit = std::move(hit), done = std::move(done)]() mutable { done(hit); });
+        return;
+    }
+    if (shared_cache_ == nullptr) {
+        return fetch_version(std::move(module), std::move(version), false, std::move(done));
+    }
+    // An exact version asks the shared cache before the database: a hit costs no SQL at all.
+    shared_cache_->get(
+        snapshot_cache_key(identity),
+        [this, alive = lifetime_.guard(), identity, module = std::move(module),
+         version = std::move(version),
+         done = std::move(done)](std::optional<std::string> bytes) mutable {
+            if (!alive.alive()) return done(storage_closed());
+            if (bytes) {
+                if (auto snap = decode_snapshot(*bytes)) {
+                    auto found = std::make_shared<const VersionSnapshot>(std::move(*snap));
+                    shared_.snapshots.put(identity, found);
+                    return done(std::move(found));
+                }
+            }
+            fetch_version(std::move(module), std::move(version), true, std::move(done));
+        });
+}
+
+void PostgresStorage::fetch_version(std::string module, std::string version,
+                                    bool shared_cache_checked,
+                                    Completion<VersionSnapshotPtr> done) {
+    resolve(
+        {VersionRef{std::move(module), std::move(version)}},
+        [this, alive = lifetime_.guard(), shared_cache_checked,
+         done = std::move(done)](Result<ResolvedVersions> found) mutable {
+            if (!found) return done(std::move(found).error());
+            if (!alive.alive()) return done(storage_closed());
+            std::vector<VersionRecord> records{std::move(found->front().second)};
+            attach_contents(
+                std::move(records),
+                [done = std::move(done)](Result<std::vector<VersionSnapshotPtr>> snaps) mutable {
+                    if (!snaps) return done(std::move(snaps).error());
+                    done(std::move(snaps->front()));
+                },
+                shared_cache_checked);
+        });
 }
 
 void PostgresStorage::load_versions(std::vector<VersionRef> refs,
@@ -417,8 +488,8 @@ void PostgresStorage::insert_version(VersionDraft draft, Completion<PutVersionRe
                     if (!r.is_null(0, 1)) {
                         auto snap = std::make_shared<VersionSnapshot>(
                             VersionSnapshot{draft.record, std::move(draft.files)});
-                        shared_.snapshots.put(
-                            version_identity(draft.record.module_name, draft.record.version), snap);
+                        // Other instances' first reads of it come from Redis, not S3.
+                        remember_snapshot(snap);
                         return done(PutVersionResult{PutOutcome::Created, std::move(draft.record)});
                     }
                     // The version exists (maybe committed a moment ago by a concurrent push):

@@ -51,8 +51,24 @@ class PostgresStorage final : public Storage {
     void revoke_token(std::string id, Completion<ApiToken> done) override;
     void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
+    // Version snapshots go there after a database and S3 read, and come from there before one.
+    void use_shared_cache(SharedCache* cache) override { shared_cache_ = cache; }
 
   private:
+    // A version from the database, then its contents (attach_contents).
+    void fetch_version(std::string module, std::string version, bool shared_cache_checked,
+                       Completion<VersionSnapshotPtr> done);
+    // attach_contents' state: the records, what is found so far, what is still missing.
+    struct ContentsWork {
+        std::vector<VersionRecord> records;
+        std::vector<VersionSnapshotPtr> out;  // same order; null until found
+        std::vector<size_t> missing;          // indexes of `out` still null
+        size_t waiting = 0;                   // shared-cache lookups not yet answered
+        Completion<std::vector<VersionSnapshotPtr>> done;
+    };
+    void contents_from_s3(std::unique_ptr<ContentsWork> work);
+    // Into the process's snapshot cache and the shared cache.
+    void remember_snapshot(const VersionSnapshotPtr& snap);
     template <class T>
     using Decoder = std::function<Result<T>(const PgResult&)>;
 
@@ -64,15 +80,18 @@ class PostgresStorage final : public Storage {
     // Records of exact refs or "latest", one per ref, in order; NotFound names the first missing.
     void resolve(std::vector<VersionRef> refs,
                  Completion<std::vector<std::pair<int64_t, VersionRecord>>> done);
-    // Adds file contents from S3 (or the snapshot cache) to records.
+    // Adds file contents to records: from the process's snapshot cache, else the shared cache
+    // (unless the caller asked it already), else S3 (and then into both caches).
     void attach_contents(std::vector<VersionRecord> records,
-                         Completion<std::vector<VersionSnapshotPtr>> done);
+                         Completion<std::vector<VersionSnapshotPtr>> done,
+                         bool shared_cache_checked = false);
     void insert_version(VersionDraft draft, Completion<PutVersionResult> done);
 
     EventLoop& loop_;
     PostgresShared& shared_;
     PgPool pool_;
     S3ObjectStore objects_;
+    SharedCache* shared_cache_ = nullptr;  // L2 of immutable snapshots; may be null
     Lifetime lifetime_;  // last: ends before pool_ and objects_ complete their calls as closed
 };
 

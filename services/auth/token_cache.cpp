@@ -35,4 +35,10 @@ void TokenCache::forget(const std::string& secret_hash) {
     ++forgets_;
 }
 
+void TokenCache::forget_all() {
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+    ++forgets_;
+}
+
 }  // namespace spoke

@@ -29,6 +29,9 @@ class TokenCache {
     // Caches `token` unless forget() ran since `generation` was taken.
     void put(const ApiToken& token, int64_t now_ms, uint64_t generation);
     void forget(const std::string& secret_hash);
+    // Another instance revoked or changed a token (the invalidation channel says which did not
+    // matter): every record is read again.
+    void forget_all();
 
   private:
     struct Entry {

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Starts the real backing servers for tests on 127.0.0.1, without systemd.
 #
-#   services.sh up DIR [--with-standby] [--with-s3]
+#   services.sh up DIR [--with-standby] [--with-s3] [--with-redis] [--with-sentinel]
 #       PostgreSQL 15 primary (+ a streaming hot standby) (+ an S3 server, @20minutes/s3rver,
-#       which checks SigV4 signatures). Writes DIR/env (sourceable) and DIR/*.pid.
+#       which checks SigV4 signatures) (+ a Redis server without persistence) (+ a Redis replica
+#       and three Sentinels monitoring it as `spoke`, quorum 2; implies --with-redis).
+#       Writes DIR/env (sourceable) and DIR/*.pid; each Redis process NAME (redis, redis-replica,
+#       redis-sentinel-1..3) also has DIR/NAME.port and DIR/NAME.cmdline (its argv, NUL-separated)
+#       for tests/harness/redis_servers.py.
 #   services.sh down DIR
 #       Stops everything `up` started and removes DIR.
-#   services.sh run [--with-standby] [--with-s3] -- CMD ARGS...
+#   services.sh run [--with-standby] [--with-s3] [--with-redis] [--with-sentinel] -- CMD ARGS...
 #       up in a fresh temp dir, runs CMD with DIR/env exported, always tears down,
 #       exits with CMD's status. Prefer this: the servers stay children of this script
 #       and get reaped. After a separate `up`, they are orphans, and PID 1 on these
@@ -14,7 +18,9 @@
 #
 # DIR/env exports: SERVICES_DIR, PGHOST, PGPORT, PGUSER, PGDATABASE, PG_PRIMARY_URL,
 #   PG_MULTI_URL (target_session_attrs=read-write), and with --with-standby PG_STANDBY_PORT,
-#   PG_STANDBY_URL; with --with-s3 S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION.
+#   PG_STANDBY_URL; with --with-s3 S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION;
+#   with --with-redis REDIS_PORT, REDIS_URL; with --with-sentinel also REDIS_REPLICA_PORT,
+#   REDIS_SENTINEL_PORTS (comma-separated), REDIS_SENTINEL_URL, REDIS_MASTER_NAME.
 # Knobs: PG_BIN (default /usr/lib/postgresql/15/bin), SERVICES_TIMEOUT (seconds per wait, default 30).
 set -euo pipefail
 
@@ -28,6 +34,7 @@ readonly S3RVER_PREFIX=$REPO_ROOT/.cache/npm/s3rver-$S3RVER_VERSION
 readonly BUCKET_NAME=spoke-test
 # s3rver's fixed built-in credentials.
 readonly ACCESS_KEY=S3RVER SECRET_KEY=S3RVER
+readonly SENTINEL_MASTER=spoke
 
 # seconds since $1 (an $EPOCHREALTIME value), for the timing lines.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}'; }
@@ -173,14 +180,113 @@ start_s3() {
   env_line S3_REGION us-east-1
 }
 
-cmd_up() {
-  DIR=${1:?usage: services.sh up DIR [--with-standby] [--with-s3]}
+# redis_cli PORT ARGS...: bounded, since a server stopped with SIGSTOP never answers.
+redis_cli() {
+  local port=$1
   shift
-  local with_standby=0 with_s3=0
+  timeout 5 redis-cli -h 127.0.0.1 -p "$port" "$@"
+}
+
+redis_ping() { [ "$(redis_cli "$1" ping)" = PONG ]; }
+
+# start_redis_proc NAME PORT ARGV...: runs ARGV in the background as DIR/NAME (.pid, .log) and
+# waits for PONG. DIR/NAME.port and DIR/NAME.cmdline let redis_servers.py find the server by
+# its port and start it again the same way (redis-server rewrites its /proc/PID/cmdline).
+start_redis_proc() {
+  local name=$1 port=$2
+  shift 2
+  echo "$port" >"$DIR/$name.port"
+  printf '%s\0' "$@" >"$DIR/$name.cmdline"
+  "$@" >"$DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$DIR/$name.pid"
+  wait_until "$name on :$port" "$DIR/$name.pid" redis_ping "$port"
+}
+
+# start_redis_server NAME PORT [ARGS...]: no persistence, but a replica still writes the RDB its
+# master sends to DIR/NAME.rdb. Replicas attach at once (the diskless sync waits 5 s by default).
+start_redis_server() {
+  local name=$1 port=$2
+  shift 2
+  start_redis_proc "$name" "$port" "$(command -v redis-server)" --bind 127.0.0.1 --port "$port" \
+    --save '' --appendonly no --daemonize no --dir "$DIR" --dbfilename "$name.rdb" \
+    --repl-diskless-sync-delay 0 "$@"
+}
+
+start_redis() {
+  local port=$1
+  command -v redis-server >/dev/null || die "no redis-server (apt-get install redis-server)"
+  command -v redis-cli >/dev/null || die "no redis-cli (apt-get install redis-tools)"
+  start_redis_server redis "$port"
+  env_line REDIS_PORT "$port"
+  env_line REDIS_URL "redis://127.0.0.1:$port/0"
+}
+
+replica_linked() {
+  local info
+  info=$(redis_cli "$1" info replication) || return 1
+  [[ $info == *master_link_status:up* ]]
+}
+
+start_redis_replica() {
+  local master_port=$1 port=$2
+  start_redis_server redis-replica "$port" --replicaof 127.0.0.1 "$master_port"
+  wait_until "redis-replica linked to :$master_port" "$DIR/redis-replica.pid" replica_linked "$port"
+  env_line REDIS_REPLICA_PORT "$port"
+}
+
+# A sentinel is ready once it counts all three sentinels as usable voters (they find each other
+# through hello messages on the master, every 2 s) and knows the replica, which can take over.
+sentinel_ready() {
+  local out
+  out=$(redis_cli "$1" sentinel ckquorum "$SENTINEL_MASTER") || return 1
+  [[ $out == "OK 3 usable"* ]] || return 1
+  out=$(redis_cli "$1" sentinel master "$SENTINEL_MASTER") || return 1
+  [ "$(awk 'prev == "num-slaves" { print; exit } { prev = $0 }' <<<"$out")" = 1 ]
+}
+
+# start_sentinels MASTER_PORT PORT...: one redis-sentinel per PORT, as DIR/redis-sentinel-N with
+# its own DIR/redis-sentinel-N.conf (a sentinel rewrites its config file with what it learns).
+start_sentinels() {
+  local master_port=$1 port n=0 name addrs=()
+  shift
+  command -v redis-sentinel >/dev/null || die "no redis-sentinel (apt-get install redis-sentinel)"
+  for port in "$@"; do
+    name=redis-sentinel-$((++n))
+    cat >"$DIR/$name.conf" <<EOF
+port $port
+bind 127.0.0.1
+daemonize no
+logfile ""
+dir $DIR
+sentinel monitor $SENTINEL_MASTER 127.0.0.1 $master_port 2
+sentinel down-after-milliseconds $SENTINEL_MASTER 1000
+sentinel failover-timeout $SENTINEL_MASTER 5000
+sentinel parallel-syncs $SENTINEL_MASTER 1
+EOF
+    start_redis_proc "$name" "$port" "$(command -v redis-sentinel)" "$DIR/$name.conf"
+    addrs+=("127.0.0.1:$port")
+  done
+  n=0
+  for port in "$@"; do
+    name=redis-sentinel-$((++n))
+    wait_until "$name with quorum" "$DIR/$name.pid" sentinel_ready "$port"
+  done
+  local IFS=,
+  env_line REDIS_SENTINEL_PORTS "$*"
+  env_line REDIS_SENTINEL_URL "redis-sentinel://${addrs[*]}/$SENTINEL_MASTER"
+  env_line REDIS_MASTER_NAME "$SENTINEL_MASTER"
+}
+
+cmd_up() {
+  DIR=${1:?usage: services.sh up DIR [--with-standby] [--with-s3] [--with-redis] [--with-sentinel]}
+  shift
+  local with_standby=0 with_s3=0 with_redis=0 with_sentinel=0
   while [ $# -gt 0 ]; do
     case $1 in
       --with-standby) with_standby=1 ;;
       --with-s3) with_s3=1 ;;
+      --with-redis) with_redis=1 ;;
+      --with-sentinel) with_redis=1 with_sentinel=1 ;;
       *) die "unknown option $1" ;;
     esac
     shift
@@ -217,6 +323,27 @@ cmd_up() {
     start_s3 "$PORT"
     log "s3rver on :$PORT in $(since "$t") s"
   fi
+  if [ $with_redis = 1 ]; then
+    pick_port
+    local redis_port=$PORT
+    t=$EPOCHREALTIME
+    start_redis "$redis_port"
+    log "redis on :$redis_port in $(since "$t") s"
+  fi
+  if [ $with_sentinel = 1 ]; then
+    pick_port
+    t=$EPOCHREALTIME
+    start_redis_replica "$redis_port" "$PORT"
+    log "redis replica on :$PORT linked in $(since "$t") s"
+    local sentinel_ports=() i
+    for i in 1 2 3; do
+      pick_port
+      sentinel_ports+=("$PORT")
+    done
+    t=$EPOCHREALTIME
+    start_sentinels "$redis_port" "${sentinel_ports[@]}"
+    log "redis sentinels on :${sentinel_ports[*]} with quorum in $(since "$t") s"
+  fi
   trap - EXIT
   log "up in $(since "$t0") s; env in $DIR/env"
 }
@@ -249,8 +376,22 @@ stop_pid() {
   rm -f "$file"
 }
 
+# stop_redis PIDFILE: a server frozen by redis_servers.py pause() holds SIGTERM until SIGCONT.
+stop_redis() {
+  local pid
+  if [ -f "$1" ]; then
+    pid=$(<"$1")
+    if alive "$pid"; then kill -CONT "$pid" 2>/dev/null || true; fi
+  fi
+  stop_pid "$1" TERM
+}
+
 stop_all() {
-  local dir=$1
+  local dir=$1 name
+  # The sentinels first, so that none starts a failover while the servers go.
+  for name in redis-sentinel-1 redis-sentinel-2 redis-sentinel-3 redis-replica redis; do
+    stop_redis "$dir/$name.pid"
+  done
   stop_pid "$dir/s3.pid" TERM
   # SIGINT is PostgreSQL's "fast" shutdown; the standby goes first so it does not log a lost primary.
   stop_pid "$dir/pg-standby.pid" INT
@@ -328,7 +469,7 @@ case ${1:-} in
     cmd_run "$@"
     ;;
   *)
-    sed -n '2,18p' "$0" >&2
+    sed -n '2,24p' "$0" >&2
     exit 2
     ;;
 esac

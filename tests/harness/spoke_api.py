@@ -136,7 +136,7 @@ def assert_error(r, status, code=None):
     assert isinstance(body.get("code"), str) and body["code"], body
     if code is not None:
         assert body["code"] == code, body
-    assert set(body) <= {"error", "code", "details"}, f"unexpected fields in error body: {body}"
+    assert set(body) <= {"error", "code", "details", "retry_after"}, f"unexpected fields in error body: {body}"
     assert r.headers.get("X-Request-Id"), "error response without X-Request-Id"
     # Never a filesystem path or a stack trace in a response.
     assert "/tmp/" not in r.text and "Traceback" not in r.text and "std::" not in r.text, r.text

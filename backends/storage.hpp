@@ -8,6 +8,7 @@
 //  - versions are addressed by module name and version string; "latest" and the spelling with or
 //    without a leading 'v' are resolved by the store (see registry/semver.hpp).
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,16 @@ class Storage {
     // An L2 shared by every instance (Redis) for immutable reads, or null; it outlives this
     // Storage. A backend whose own reads are as cheap (the filesystem's) ignores it.
     virtual void use_shared_cache(SharedCache* cache) { (void)cache; }
+
+    // Read replicas: where this process's last acknowledged write sits in the database's log
+    // (0: no such position, as for the filesystem), and whether every read this Storage would
+    // route now sees the write at `position` (a replica that has not replayed it would not).
+    // The coherent cache uses both so that another instance's write is never cached away.
+    virtual uint64_t write_position() const { return 0; }
+    virtual bool reads_see(uint64_t position) {
+        (void)position;
+        return true;
+    }
 };
 
 // True for an artifact key: 64 lowercase hex characters (a SHA-256), safe as a path or object

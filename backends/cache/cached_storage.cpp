@@ -39,12 +39,13 @@ void CachedStorage::fetch_module(std::string name, Callback<void(Result<ModulePt
         return complete_later(std::move(done), Result<ModulePtr>(std::move(hit)));
     }
     const uint64_t ticket = cache_.ticket();
+    const bool cacheable = reads_current(&name);
     inner_->get_module_with_versions(
-        name, [this, guard = lifetime_.guard(), name, ticket,
+        name, [this, guard = lifetime_.guard(), name, ticket, cacheable,
                done = std::move(done)](Result<ModuleWithVersions> found) mutable {
             if (!found) return done(found.error());
             auto shared = std::make_shared<const ModuleWithVersions>(std::move(*found));
-            if (guard.alive()) cache_.put_module(name, shared, ticket, monotonic_ms());
+            if (cacheable && guard.alive()) cache_.put_module(name, shared, ticket, monotonic_ms());
             done(std::move(shared));
         });
 }
@@ -77,10 +78,11 @@ void CachedStorage::list_modules(ModuleQuery query, Completion<ModulePage> done)
         return complete_later(std::move(done), Result<ModulePage>(ModulePage(*hit)));
     }
     const uint64_t ticket = cache_.ticket();
+    const bool cacheable = reads_current(nullptr);
     inner_->list_modules(std::move(query), [this, guard = lifetime_.guard(), key = std::move(key),
-                                            ticket, done = std::move(done)](
+                                            ticket, cacheable, done = std::move(done)](
                                                Result<ModulePage> page) mutable {
-        if (page && guard.alive()) {
+        if (page && cacheable && guard.alive()) {
             cache_.put_page(key, std::make_shared<const ModulePage>(*page), ticket, monotonic_ms());
         }
         done(std::move(page));
@@ -96,21 +98,29 @@ void CachedStorage::get_version(std::string module, std::string version,
         return inner_->get_version(std::move(module), std::move(*exact), std::move(done));
     }
     const uint64_t ticket = cache_.ticket();
+    const bool cacheable = reads_current(&module);
     std::string name = module;
-    inner_->get_version(std::move(name), std::move(version),
-                        [this, guard = lifetime_.guard(), module = std::move(module), ticket,
-                         done = std::move(done)](Result<VersionSnapshotPtr> found) mutable {
-                            if (found && guard.alive()) {
-                                cache_.put_latest(module, (*found)->record.version, ticket,
-                                                  monotonic_ms());
-                            }
-                            done(std::move(found));
-                        });
+    inner_->get_version(
+        std::move(name), std::move(version),
+        [this, guard = lifetime_.guard(), module = std::move(module), ticket, cacheable,
+         done = std::move(done)](Result<VersionSnapshotPtr> found) mutable {
+            if (found && cacheable && guard.alive()) {
+                cache_.put_latest(module, (*found)->record.version, ticket, monotonic_ms());
+            }
+            done(std::move(found));
+        });
+}
+
+bool CachedStorage::reads_current(const std::string* module) {
+    const uint64_t position = cache_.pending_position(module, monotonic_ms());
+    return position == 0 || inner_->reads_see(position);
 }
 
 void CachedStorage::written(const std::string& module) {
-    cache_.invalidate_module(module);
-    publish(encode_invalidation({Invalidation::Kind::Module, module}));
+    // The write's position: every loop shares the fence, which is at least this write's.
+    const uint64_t position = inner_->write_position();
+    cache_.invalidate_module(module, position);
+    publish(encode_invalidation({Invalidation::Kind::Module, module, position}));
 }
 
 void CachedStorage::publish(const std::string& message) {

@@ -50,6 +50,8 @@ class CachedStorage final : public Storage {
     void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
     void use_shared_cache(SharedCache* cache) override { inner_->use_shared_cache(cache); }
+    uint64_t write_position() const override { return inner_->write_position(); }
+    bool reads_see(uint64_t position) override { return inner_->reads_see(position); }
 
     // The storage without the cache: for reads that gate a write (the push's view of a module
     // and its level must be the database's, not a cache's).
@@ -61,6 +63,10 @@ class CachedStorage final : public Storage {
     void fetch_module(std::string name, Callback<void(Result<ModulePtr>)> done);
     template <class T>
     void complete_later(Callback<void(Result<T>)> done, Result<T> value);
+    // Whether a read of `module` (null: of the list) starting now may be cached: it sees every
+    // write whose invalidation named a position (CoherentCache::pending_position).
+    bool reads_current(const std::string* module);
+    // Drops the module here and tells the other instances, with the write's position.
     void written(const std::string& module);
     void publish(const std::string& message);
     // A message Redis did not take: sent again once the connection is back.

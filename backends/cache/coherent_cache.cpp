@@ -1,5 +1,7 @@
 #include "backends/cache/coherent_cache.hpp"
 
+#include <algorithm>
+
 #include "common/clock.hpp"
 
 namespace spoke {
@@ -26,27 +28,49 @@ bool CoherentCache::past_hold(const std::string* module, int64_t now_ms) {
     const int64_t hold = settings_.replica_hold_ms;
     if (hold == 0) return true;
     if (now_ms - all_invalidated_ms_ < hold) return false;
-    if (module == nullptr) return now_ms - any_invalidated_ms_ >= hold;
-    auto it = invalidated_ms_.find(*module);
-    return it == invalidated_ms_.end() || now_ms - it->second >= hold;
+    if (module == nullptr) return now_ms - any_.unknown_ms >= hold;
+    auto it = holds_.find(*module);
+    return it == holds_.end() || now_ms - it->second.unknown_ms >= hold;
 }
 
-void CoherentCache::note_invalidation(const std::string* module) {
+uint64_t CoherentCache::pending_position(const std::string* module, int64_t now_ms) {
+    if (settings_.replica_hold_ms == 0) return 0;
+    std::lock_guard lock(mutex_);
+    // Past max_age a replica that has still not replayed the write is far beyond any lag bound.
+    auto pending = [&](const Hold& h) {
+        return now_ms - h.known_ms < settings_.max_age_ms ? h.position : 0;
+    };
+    if (module == nullptr) return pending(any_);
+    auto it = holds_.find(*module);
+    return it == holds_.end() ? 0 : pending(it->second);
+}
+
+void CoherentCache::Hold::note(int64_t now_ms, uint64_t at_position) {
+    if (at_position == 0) {
+        unknown_ms = now_ms;
+        return;
+    }
+    known_ms = now_ms;
+    position = std::max(position, at_position);  // a later write of the module is further on
+}
+
+void CoherentCache::note_invalidation(const std::string* module, uint64_t position) {
     generation_.fetch_add(1, std::memory_order_release);
     invalidations_.fetch_add(1, std::memory_order_relaxed);
     if (settings_.replica_hold_ms == 0) return;
     const int64_t now = monotonic_ms();
-    any_invalidated_ms_ = now;
+    any_.note(now, position);
     if (module == nullptr) {
         all_invalidated_ms_ = now;
-        invalidated_ms_.clear();
         return;
     }
-    if (invalidated_ms_.size() >= settings_.max_entries) {
-        std::erase_if(invalidated_ms_,
-                      [&](const auto& e) { return now - e.second >= settings_.replica_hold_ms; });
+    if (holds_.size() >= settings_.max_entries) {
+        const int64_t life = std::max(settings_.replica_hold_ms, settings_.max_age_ms);
+        std::erase_if(holds_, [&](const auto& e) {
+            return now - std::max(e.second.unknown_ms, e.second.known_ms) >= life;
+        });
     }
-    invalidated_ms_[*module] = now;
+    holds_[*module].note(now, position);
 }
 
 template <class V>
@@ -90,9 +114,9 @@ void CoherentCache::put_page(const std::string& key, std::shared_ptr<const Modul
     put(pages_, key, std::move(value), ticket, now_ms, nullptr);
 }
 
-void CoherentCache::invalidate_module(const std::string& module) {
+void CoherentCache::invalidate_module(const std::string& module, uint64_t position) {
     std::lock_guard lock(mutex_);
-    note_invalidation(&module);
+    note_invalidation(&module, position);
     modules_.erase(module);
     latest_.erase(module);
     pages_.clear();  // a page shows counts, latest versions and times of its modules
@@ -100,7 +124,7 @@ void CoherentCache::invalidate_module(const std::string& module) {
 
 void CoherentCache::invalidate_all() {
     std::lock_guard lock(mutex_);
-    note_invalidation(nullptr);
+    note_invalidation(nullptr, 0);
     modules_.clear();
     latest_.clear();
     pages_.clear();

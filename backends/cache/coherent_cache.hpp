@@ -22,9 +22,12 @@ struct CoherentCacheSettings {
     int64_t stale_bound_ms = 1'000;  // SPOKE_CACHE_STALE_BOUND
     int64_t max_age_ms = 60'000;     // bound on a lost message while subscribed
     size_t max_entries = 100'000;    // per kind; past it the kind is emptied
-    // With read replicas: how long after a module's invalidation its reads are not cached. A
-    // read on another instance may reach a replica that has not replayed the write yet; cached,
-    // that answer would outlive the replica's lag by the entry's whole life. 0 without replicas.
+    // With read replicas (0 without): how long after an invalidation that does not say where
+    // the write sits in the log its module's reads are not cached. A read on another instance
+    // may reach a replica that has not replayed the write yet; cached, that answer would
+    // outlive the replica's lag by the entry's whole life. An invalidation that carries the
+    // write's position holds the module's reads until the reading loop's replicas have
+    // replayed it (pending_position), for at most max_age_ms.
     int64_t replica_hold_ms = 0;
 };
 
@@ -35,6 +38,10 @@ class CoherentCache {
     // Any thread. Take before reading storage and hand to put_*: a read that started before an
     // invalidation must not be cached after it (it may hold what the write replaced).
     uint64_t ticket() const { return generation_.load(std::memory_order_acquire); }
+    // Taken after ticket(), before the read: the WAL position a read of `module` (null: of the
+    // module list) must see to be cached, or 0. A read that starts before the reading loop's
+    // replicas have replayed it must not be cached (Storage::reads_see).
+    uint64_t pending_position(const std::string* module, int64_t now_ms);
 
     std::shared_ptr<const ModuleWithVersions> module(const std::string& name, int64_t now_ms);
     void put_module(const std::string& name, std::shared_ptr<const ModuleWithVersions> value,
@@ -46,8 +53,9 @@ class CoherentCache {
     void put_page(const std::string& key, std::shared_ptr<const ModulePage> value, uint64_t ticket,
                   int64_t now_ms);
 
-    // A write to `module` (its row, versions or level): drops it, its latest and every page.
-    void invalidate_module(const std::string& module);
+    // A write to `module` (its row, versions or level) at WAL `position` (0: unknown): drops
+    // it, its latest and every page.
+    void invalidate_module(const std::string& module, uint64_t position = 0);
     void invalidate_all();
     // The invalidation channel's state (see the class comment).
     void channel_subscribed();
@@ -73,9 +81,10 @@ class CoherentCache {
     template <class V>
     void put(Map<V>& map, const std::string& key, V value, uint64_t ticket, int64_t now_ms,
              const std::string* module);
-    // Under mutex_: whether a read of `module` (null: of the list) may be cached now.
+    // Under mutex_: whether a read of `module` (null: of the list) may be cached now, as far
+    // as invalidations of unknown position go.
     bool past_hold(const std::string* module, int64_t now_ms);
-    void note_invalidation(const std::string* module);  // under mutex_
+    void note_invalidation(const std::string* module, uint64_t position);  // under mutex_
 
     const CoherentCacheSettings settings_;
     std::atomic<bool> subscribed_{false};
@@ -87,10 +96,17 @@ class CoherentCache {
     Map<std::shared_ptr<const ModuleWithVersions>> modules_;  // guarded by mutex_
     Map<std::string> latest_;                                 // guarded by mutex_
     Map<std::shared_ptr<const ModulePage>> pages_;            // guarded by mutex_
-    // replica_hold_ms > 0 only, guarded by mutex_: when each module, and anything, was last
-    // invalidated (monotonic ms).
-    std::unordered_map<std::string, int64_t> invalidated_ms_;
-    int64_t any_invalidated_ms_ = INT64_MIN / 2;
+    // replica_hold_ms > 0 only, guarded by mutex_: when a module (or, for the module list, any
+    // module) was last invalidated without a position, and with one (monotonic ms), and the
+    // highest position heard.
+    struct Hold {
+        int64_t unknown_ms = INT64_MIN / 2;
+        int64_t known_ms = INT64_MIN / 2;
+        uint64_t position = 0;
+        void note(int64_t now_ms, uint64_t at_position);
+    };
+    std::unordered_map<std::string, Hold> holds_;
+    Hold any_;
     int64_t all_invalidated_ms_ = INT64_MIN / 2;
 };
 

@@ -71,7 +71,7 @@ void InvalidationSubscriber::on_push(const RedisReply& reply) {
     if (!message) return;
     switch (message->kind) {
         case Invalidation::Kind::Module:
-            cache_.invalidate_module(message->subject);
+            cache_.invalidate_module(message->subject, message->position);
             break;
         case Invalidation::Kind::Tokens:
             // Inside hiredis' read handler: run the callback from the loop.

@@ -123,6 +123,10 @@ void PgPool::query(PgRoute route, std::string sql, std::vector<std::optional<std
     impl_->router.route(std::move(s));
 }
 
+bool PgPool::reads_see(uint64_t position) {
+    return impl_->monitor.replayed(position);
+}
+
 void PgPool::check(Callback<void(std::vector<StorageCheck>)> done) {
     impl_->health.check(impl_->endpoints, std::move(done));
 }

@@ -64,6 +64,8 @@ class PgPool {
     // One statement with text parameters ($1, ...; nullopt = NULL), results in text format.
     void query(PgRoute route, std::string sql, std::vector<std::optional<std::string>> params,
                Callback<void(PgReply)> done);
+    // Whether a Read routed now sees the write at WAL `position` (ReplicaMonitor::replayed).
+    bool reads_see(uint64_t position);
 
     // Readiness: runs `SELECT 1` on the primary and on each replica, bypassing breakers and
     // queues (on a connection of its own when none is idle), bounded by the connect + statement

@@ -130,6 +130,10 @@ PostgresStorage::PostgresStorage(EventLoop& loop, PgPoolOptions pool, S3Config s
     pool_.start();
 }
 
+uint64_t PostgresStorage::write_position() const {
+    return shared_.fence.lsn.load();
+}
+
 template <class T>
 void PostgresStorage::read(const char* sql, Params params, Decoder<T> decode, Completion<T> done) {
     Params retry_params = params;

@@ -53,6 +53,9 @@ class PostgresStorage final : public Storage {
     void check_health(Completion<std::vector<StorageCheck>> done) override;
     // Version snapshots go there after a database and S3 read, and come from there before one.
     void use_shared_cache(SharedCache* cache) override { shared_cache_ = cache; }
+    // The write fence (shared by every loop), and this loop's replicas against it.
+    uint64_t write_position() const override;
+    bool reads_see(uint64_t position) override { return pool_.reads_see(position); }
 
   private:
     // A version from the database, then its contents (attach_contents).

@@ -49,6 +49,13 @@ bool ReplicaMonitor::eligible(size_t replica) {
            p.endpoint->breaker().state() != CircuitBreaker::State::Open;
 }
 
+bool ReplicaMonitor::replayed(uint64_t position) {
+    for (size_t i = 0; i < probes_.size(); ++i) {
+        if (eligible(i) && probes_[i].replay_lsn < position) return false;
+    }
+    return true;
+}
+
 void ReplicaMonitor::mark_lost(size_t replica, std::string_view why) {
     Probe& p = probes_[replica];
     if (p.ok)

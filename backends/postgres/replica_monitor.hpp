@@ -35,6 +35,9 @@ class ReplicaMonitor {
     // Up (last probe succeeded and no read failed since), within replica_max_lag_ms, replayed
     // past the write fence, and its breaker not Open.
     bool eligible(size_t replica);
+    // Whether every replica a Read could be routed to now has replayed WAL `position` (as far
+    // as its last probe says: a probe can only understate a replica's position).
+    bool replayed(uint64_t position);
     // A read on this replica lost its connection or timed out: skipped until its next probe.
     void mark_lost(size_t replica, std::string_view why);
     int64_t lag_ms(size_t replica) const { return probes_[replica].lag_ms; }

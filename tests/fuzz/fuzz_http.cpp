@@ -26,6 +26,7 @@
 #include "reactor/log.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
+#include "server/cluster_shared.hpp"
 #include "server/config.hpp"
 #include "services/auth/auth_shared.hpp"
 #include "services/auth/token_secret.hpp"
@@ -52,6 +53,7 @@ struct FuzzServer {
     std::unique_ptr<CodegenService> codegen;
     std::unique_ptr<HttpSharedState> http;
     std::unique_ptr<AuthShared> auth;
+    std::unique_ptr<ClusterShared> cluster;
     HandlerSettings settings;
     std::unique_ptr<ApiLoop> loop;
     uint16_t port = 0;
@@ -72,6 +74,7 @@ FuzzServer& server() {
         f->config.max_connection_buffer = 128 * 1024;
         f->config.max_pipeline = 4;
         f->config.request_timeout = std::chrono::milliseconds(2000);
+        f->config.rate_limit = "0";  // every input is served: a 429 would hide the handlers
         f->settings.limits.max_total_bytes = f->config.max_body;
         auto backend = open_filesystem_backend(root, 1u << 20);
         if (!backend) std::abort();
@@ -94,9 +97,10 @@ FuzzServer& server() {
         admin.scopes = {"admin"};
         TokenFiles tokens(root);
         if (!tokens.ensure_dir() || !tokens.create(admin)) std::abort();
+        f->cluster = std::make_unique<ClusterShared>(f->config);
         f->loop = std::make_unique<ApiLoop>(
             0, f->config, *f->backend, *f->pool, *f->cache, f->settings, *f->codegen,
-            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http, *f->auth});
+            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http, *f->auth, *f->cluster});
         auto fd = listen_tcp("127.0.0.1", 0, false);
         if (!fd) std::abort();
         sockaddr_in addr{};

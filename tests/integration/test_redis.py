@@ -10,6 +10,7 @@ still succeeds.
 The tests that break Redis (pause, failover) come last in the file, in that order: the failover
 leaves the original master dead."""
 
+import contextlib
 import os
 import random
 import statistics
@@ -21,7 +22,7 @@ import requests
 
 from harness import redis_servers
 from harness.spoke_api import assert_error, proto, unique
-from harness.spoke_process import free_port
+from harness.spoke_process import _psql, free_port
 
 pytestmark = [
     pytest.mark.postgres_only("several instances share one database through Redis"),
@@ -86,8 +87,9 @@ def coherent_hits(server):
     raise AssertionError("no coherent cache metric")
 
 
-# Reads are not cached for SPOKE_POSTGRES_REPLICA_MAX_LAG after their module's invalidation (a
-# replica may not have replayed the write yet): a short one lets the tests warm the cache.
+# With a replica, reads are cached only once it has replayed the write an invalidation names, and
+# not for SPOKE_POSTGRES_REPLICA_MAX_LAG after one that names none (subscribing drops everything
+# that way): a short one lets the tests warm the cache.
 HOLD_S = 0.3
 
 
@@ -98,14 +100,19 @@ def test_a_push_through_one_instance_is_latest_on_the_other(spawn_spoke):
     ca.create_module(m)
     ca.push_ok(m, "1.0.0", files(0))
     delays = []
-    for i in range(1, 11):
-        time.sleep(HOLD_S + 0.05)
+    def served_from_l1(i):
         # B caches `latest` and the module page (the second of each read is a hit).
         hits = coherent_hits(b)
         for _ in range(2):
             assert latest(cb, m) == f"1.{i - 1}.0"
             assert cb.get(f"/modules/{m}").json()["version_count"] == i
-        assert coherent_hits(b) >= hits + 2, "B did not serve these reads from its L1"
+        return coherent_hits(b) >= hits + 2
+
+    for i in range(1, 11):
+        # B caches the module's reads again once its loops' lag probes (every 500 ms) have seen
+        # the replica replay the last push.
+        assert until(lambda: served_from_l1(i), 3.0) is not None, \
+            "B did not serve these reads from its L1"
         ca.push_ok(m, f"1.{i}.0", files(i))
         # The pushing instance never serves what its push replaced.
         assert latest(ca, m) == f"1.{i}.0"
@@ -122,6 +129,54 @@ def test_a_push_through_one_instance_is_latest_on_the_other(spawn_spoke):
           f"max {max(delays) * 1000:.2f} ms over {len(delays)} pushes")
     # Far below the 60 s an entry lives while the channel is subscribed: the message did it.
     assert max(delays) < 1.0, delays
+
+
+@contextlib.contextmanager
+def stalled_standby_stream():
+    """The standby stops receiving WAL (its primary_conninfo emptied), so it reports no replay lag:
+    it has replayed everything it received. Restored, and caught up, on the way out."""
+    standby, primary = os.environ["PG_STANDBY_URL"], os.environ["PG_PRIMARY_URL"]
+    conninfo = _psql(standby, "SHOW primary_conninfo")
+    assert conninfo, "the standby has no primary_conninfo to stall"
+    _psql(standby, "ALTER SYSTEM SET wal_retrieve_retry_interval = '100ms'")
+    _psql(standby, "ALTER SYSTEM SET primary_conninfo = ''")
+    _psql(standby, "SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        quoted = conninfo.replace("'", "''")
+        _psql(standby, f"ALTER SYSTEM SET primary_conninfo = '{quoted}'")
+        _psql(standby, "ALTER SYSTEM RESET wal_retrieve_retry_interval")
+        _psql(standby, "SELECT pg_reload_conf()")
+        target = _psql(primary, "SELECT pg_current_wal_insert_lsn()")
+        caught_up = lambda: _psql(  # noqa: E731
+            standby, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn") == "t"
+        assert until(caught_up, 30.0) is not None, "the standby did not catch up after the stall"
+
+
+@pytest.mark.skipif(not os.environ.get("PG_STANDBY_URL"), reason="needs the streaming standby")
+def test_an_answer_a_stalled_replica_gave_is_not_cached_past_the_stall(spawn_spoke):
+    # The write's position travels with its invalidation: B caches the module's reads again only
+    # once its replicas have replayed it, however little lag they report meanwhile.
+    a, b = pair(spawn_spoke, SPOKE_POSTGRES_REPLICA_MAX_LAG=f"{int(HOLD_S * 1000)}ms")
+    ca, cb = a.client(), b.client()
+    m = unique("stall")
+    ca.create_module(m)
+    ca.push_ok(m, "1.0.0", files(0))
+    assert until(lambda: latest(cb, m) == "1.0.0", 5.0) is not None
+    answers = []
+    with stalled_standby_stream():
+        time.sleep(0.2)  # the walreceiver has stopped
+        ca.push_ok(m, "1.1.0", files(1))
+        assert latest(ca, m) == "1.1.0", "the writer reads past its own fence"
+        # Well past the hold, B still reads the stale replica (it is not lagging, as it says).
+        deadline = time.monotonic() + 3 * HOLD_S + 0.5
+        while time.monotonic() < deadline:
+            answers.append(latest(cb, m))
+    assert "1.0.0" in answers, f"the stall never showed on B, so this test proves nothing: {answers}"
+    # Once the replica has replayed the push, B answers the new version at once.
+    delay = until(lambda: latest(cb, m) == "1.1.0", 2.0)
+    assert delay is not None, "B cached the stalled replica's answer"
 
 
 def test_a_level_set_through_one_instance_gates_pushes_on_the_other(spawn_spoke):

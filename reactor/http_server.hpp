@@ -121,6 +121,8 @@ class HttpServer {
     std::mutex own_accept_mutex_;
     std::mutex* accept_mutex_ = nullptr;
     bool draining_ = false;
+    // Closes the connections still idle once the drain's grace is over (set_draining).
+    std::unique_ptr<Timer> drain_idle_close_;
     // Out of descriptors with no reserve left: accepting pauses and this timer resumes it.
     std::unique_ptr<Timer> accept_retry_;
     std::unique_ptr<char[]> read_buffer_;

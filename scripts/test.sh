@@ -7,7 +7,8 @@
 # end-to-end tests (pytest) that drive the real spoke-server over HTTP on loopback, once on the
 # filesystem backend and once on the postgres backend (PostgreSQL primary + standby, S3), and the
 # generated-code round trip (tests/codegen); the plain build also gets the compatibility oracle
-# against buf (tests/compat) and the fault tests (tests/faults); the TSan build runs the unit tests
+# against buf (tests/compat), the fault tests (tests/faults) and the Debian package
+# (tests/package); the TSan build runs the unit tests
 # and the end-to-end suite on the filesystem backend. Last, the sanitized build runs each libFuzzer
 # target of tests/fuzz briefly (scripts/fuzz.sh).
 set -euo pipefail
@@ -45,6 +46,8 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
     SPOKE_COMPAT_REQUIRE=1 "$root/tests/compat/run.sh" "$dir/spoke-compat-check" -- -q || failed=1
     stage "[$name] fault tests"
     "$root/tests/faults/run.sh" "$dir/spoke-server" || failed=1
+    stage "[$name] Debian package (cpack, dpkg -i, checks, purge)"
+    "$root/tests/package/run.sh" "$dir" || failed=1
   fi
 }
 

@@ -87,7 +87,23 @@ std::optional<unsigned> parse_small_count(const std::string& s) {
 
 // Variables of later features: format-checked now so a typo fails at start, used by later issues.
 const char* const kDeferredVariables[] = {"SPOKE_OTEL_ENABLED", "SPOKE_OTEL_ENDPOINT",
-                                          "SPOKE_OTEL_SERVICE_NAME"};
+                                          "SPOKE_OTEL_SERVICE_NAME", "SPOKE_OTEL_SERVICE_VERSION",
+                                          "SPOKE_OTEL_INSECURE"};
+
+// Variables of the original Spoke's deployment guide that mean nothing in this design: accepted
+// (format-checked) so its environment files work, and named at start-up with the reason.
+struct InertVariable {
+    const char* name;
+    const char* reason;
+};
+const InertVariable kInertVariables[] = {
+    {"SPOKE_REDIS_MAX_RETRIES",
+     "Redis commands are not retried: past SPOKE_REDIS_TIMEOUT a command counts as a cache miss "
+     "and the request goes on without Redis; reconnects are retried with backoff, without limit"},
+    {"SPOKE_REDIS_POOL_SIZE",
+     "there is no Redis pool: each event loop (SPOKE_THREADS) has one pipelined connection, and "
+     "each instance one subscriber"},
+};
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -241,6 +257,10 @@ void read_postgres_and_s3(Reader& r, Config& c) {
     if (auto v = r.raw("SPOKE_S3_ACCESS_KEY")) s3.access_key = *v;
     if (auto v = r.raw("SPOKE_S3_SECRET_KEY")) s3.secret_key = *v;
     r.read("SPOKE_S3_USE_PATH_STYLE", s3.path_style, parse_bool, "true or false");
+    // The original Spoke parsed this one and ignored it; here it means what its name says.
+    bool force_path_style = false;
+    r.read("SPOKE_S3_FORCE_PATH_STYLE", force_path_style, parse_bool, "true or false");
+    s3.path_style = s3.path_style || force_path_style;
     r.read("SPOKE_S3_TIMEOUT", s3.timeout, parse_duration, dur);
     r.read("SPOKE_BREAKER_OPEN_DURATION", c.breaker_open_duration, parse_duration, dur);
     if (c.storage_type != "postgres") return;
@@ -298,17 +318,46 @@ std::optional<uint64_t> scaled(uint64_t n, uint64_t factor, uint64_t limit) {
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+    // Go's form as well ("1m30s", "1.5s"), which the original Spoke's environment files use; the
+    // result must be a whole number of milliseconds.
     static const std::map<std::string, uint64_t> kUnits{
         {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-    auto parsed = split_number_unit(text);
-    if (!parsed) return std::nullopt;
-    auto [n, unit] = *parsed;
-    if (unit.empty() && n == 0) return std::chrono::milliseconds(0);
-    auto it = kUnits.find(unit);
-    if (it == kUnits.end()) return std::nullopt;
-    auto ms = scaled(n, it->second, uint64_t{1} << 40);
-    if (!ms) return std::nullopt;
-    return std::chrono::milliseconds(*ms);
+    constexpr uint64_t kLimit = uint64_t{1} << 40;
+    if (text == "0") return std::chrono::milliseconds(0);
+    auto digits_from = [&text](size_t i) {
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+        return i;
+    };
+    uint64_t total = 0;
+    size_t i = 0;
+    if (text.empty()) return std::nullopt;
+    while (i < text.size()) {
+        size_t end = digits_from(i);
+        auto whole = parse_uint(std::string_view(text).substr(i, end - i));
+        if (!whole) return std::nullopt;
+        i = end;
+        std::string_view fraction;
+        if (i < text.size() && text[i] == '.') {
+            end = digits_from(i + 1);
+            fraction = std::string_view(text).substr(i + 1, end - i - 1);
+            if (fraction.empty() || fraction.size() > 9) return std::nullopt;
+            i = end;
+        }
+        end = i;
+        while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
+        auto unit = kUnits.find(text.substr(i, end - i));
+        if (unit == kUnits.end()) return std::nullopt;
+        i = end;
+        auto ms = scaled(*whole, unit->second, kLimit);
+        if (!ms) return std::nullopt;
+        uint64_t scale = 1;
+        for (size_t d = 0; d < fraction.size(); ++d) scale *= 10;
+        uint64_t part = fraction.empty() ? 0 : *parse_uint(fraction) * unit->second;
+        if (part % scale != 0) return std::nullopt;  // finer than a millisecond
+        total += *ms + part / scale;
+        if (total > kLimit) return std::nullopt;
+    }
+    return std::chrono::milliseconds(total);
 }
 
 std::optional<uint64_t> parse_byte_size(const std::string& text) {
@@ -426,10 +475,10 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     if (auto v = r.raw("SPOKE_STORAGE_TYPE")) {
         if (*v == "filesystem")
             c.storage_type = *v;
-        else if (*v == "postgres")
-            c.storage_type = *v;
+        else if (*v == "postgres" || *v == "hybrid")  // the original Spoke's name for the same
+            c.storage_type = "postgres";
         else
-            r.fail("SPOKE_STORAGE_TYPE: \"" + *v + "\" is not filesystem or postgres");
+            r.fail("SPOKE_STORAGE_TYPE: \"" + *v + "\" is not filesystem, postgres or hybrid");
     }
     if (auto v = r.raw("SPOKE_FILESYSTEM_ROOT")) {
         if (v->empty())
@@ -443,6 +492,13 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     read_auth(r, c.auth);
     for (const char* name : kDeferredVariables) {
         if (auto v = r.raw(name)) c.other[name] = *v;
+    }
+    bool otel_insecure = true;
+    r.read("SPOKE_OTEL_INSECURE", otel_insecure, parse_bool, "true or false");
+    for (const InertVariable& inert : kInertVariables) {
+        uint64_t count = 0;
+        r.read(inert.name, count, parse_uint, "a count");
+        if (r.raw(inert.name)) c.inert[inert.name] = inert.reason;
     }
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -98,6 +98,8 @@ struct Config {
     // Settings given but not used by this build (later storage backends, auth): kept for the
     // summary.
     std::map<std::string, std::string> other;
+    // Variables given that have no meaning in this design, with the reason (logged at start-up).
+    std::map<std::string, std::string> inert;
 };
 
 // Reads a variable: the environment by default; tests and SIGHUP reload pass their own.

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@
 #include "server/api_loop.hpp"
 #include "server/cluster_shared.hpp"
 #include "server/control_plane.hpp"
+#include "server/socket_activation.hpp"
+#include "server/variable_check.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
 #include "services/work_admissions.hpp"
@@ -63,13 +66,33 @@ void log_config(const Config& c) {
                 {"ignored_until_supported", std::string_view(other)}});
 }
 
-// One listening fd per loop: systemd's socket (dup'd), SO_REUSEPORT sockets, or one shared socket.
-Result<std::vector<int>> open_api_listeners(const Config& c) {
+// A typo in a variable name must not pass unnoticed: the setting it meant silently keeps its
+// default.
+void log_variables_not_used(const Config& c) {
+    for (const UnknownVariable& u : unknown_variables(spoke_variable_names(environ))) {
+        if (u.did_you_mean.empty()) {
+            Log::write(LogLevel::Warn, "unknown configuration variable ignored",
+                       {{"name", std::string_view(u.name)}});
+        } else {
+            Log::write(LogLevel::Warn, "unknown configuration variable ignored",
+                       {{"name", std::string_view(u.name)},
+                        {"did_you_mean", std::string_view(u.did_you_mean)}});
+        }
+    }
+    for (const auto& [name, reason] : c.inert) {
+        Log::write(LogLevel::Warn, "configuration variable has no meaning here",
+                   {{"name", std::string_view(name)}, {"reason", std::string_view(reason)}});
+    }
+}
+
+// One listening fd per loop: the activated socket (dup'd), SO_REUSEPORT sockets, or one shared
+// socket.
+Result<std::vector<int>> open_api_listeners(const Config& c, int activated) {
     std::vector<int> fds;
-    int activated = sd_listen_fds(1);
-    if (activated >= 1) {
-        for (unsigned i = 0; i < c.threads; ++i) fds.push_back(dup(SD_LISTEN_FDS_START));
-        close(SD_LISTEN_FDS_START);
+    if (activated >= 0) {
+        fds.push_back(activated);
+        for (unsigned i = 1; i < c.threads; ++i)
+            fds.push_back(fcntl(activated, F_DUPFD_CLOEXEC, 0));
         return fds;
     }
     if (c.reuse_port) {
@@ -139,6 +162,7 @@ int run_server(Config config) {
     signal(SIGPIPE, SIG_IGN);
     HostResolver::set_resolv_conf(config.resolv_conf);
     log_config(config);
+    log_variables_not_used(config);
 
     // SPOKE_L1_CACHE_SIZE bounds all in-process caching: half for stored contents, half for
     // rendered responses.
@@ -151,13 +175,25 @@ int run_server(Config config) {
                    {{"error", std::string_view(backend.error().message)}});
         return 1;
     }
-    auto listeners = open_api_listeners(config);
+    auto activated = take_activated_sockets();
+    if (!activated) {
+        Log::write(LogLevel::Error, "cannot use the sockets passed by systemd",
+                   {{"error", std::string_view(activated.error().message)}});
+        return 1;
+    }
+    if (activated->api >= 0) {
+        Log::write(LogLevel::Info, "serving sockets passed by systemd (SPOKE_HOST/ports unused)",
+                   {{"api", activated->api >= 0}, {"health", activated->health >= 0}});
+    }
+    auto listeners = open_api_listeners(config, activated->api);
     if (!listeners) {
+        if (activated->health >= 0) close(activated->health);
         Log::write(LogLevel::Error, "cannot listen",
                    {{"error", std::string_view(listeners.error().message)}});
         return 1;
     }
-    auto health_fd = listen_tcp(config.host, config.health_port, false);
+    auto health_fd = activated->health >= 0 ? Result<int>(activated->health)
+                                            : listen_tcp(config.host, config.health_port, false);
     if (!health_fd) {
         for (int fd : *listeners) close(fd);
         Log::write(LogLevel::Error, "cannot listen",

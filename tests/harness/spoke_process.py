@@ -235,6 +235,8 @@ class SpokeProcess:
         self.stderr_path = None
         self.expect_clean_exit = True
         self.final_returncode = None
+        # A SocketHolder (tests/harness/socket_holder.py): the process gets its sockets from it.
+        self.socket_holder = None
         ALL_PROCESSES.append(self)
 
     # ---- addresses ---------------------------------------------------------------------------
@@ -294,7 +296,10 @@ class SpokeProcess:
     def spawn(self, keep_ports=False):
         """Starts the process without waiting for readiness."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        if not keep_ports or self.port is None:
+        if self.socket_holder is not None:
+            self.port = self.socket_holder.api_port
+            self.health_port = self.socket_holder.health_port
+        elif not keep_ports or self.port is None:
             self.port = free_port()
             self.health_port = free_port()
         if self.database:
@@ -304,9 +309,16 @@ class SpokeProcess:
         self.stderr_path = os.path.join(self.workdir, f"{self.name}.{self.starts}.stderr.log")
         self.expect_clean_exit = True
         self.final_returncode = None
+        argv, activation = [self.binary], {}
+        env = self.env()
+        if self.socket_holder is not None:
+            argv = self.socket_holder.command(self.binary)
+            env.update(self.socket_holder.environment())
+            activation = {"preexec_fn": self.socket_holder.place_fds,
+                          "pass_fds": self.socket_holder.pass_fds()}
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen([self.binary], env=self.env(), stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=err, cwd=self.workdir)
+            self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=err, cwd=self.workdir, **activation)
         return self
 
     def start(self, ready_timeout_s=READY_TIMEOUT_S):

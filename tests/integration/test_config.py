@@ -93,3 +93,45 @@ def _assert_port_free(port):
         s.bind((HOST, port))
     finally:
         s.close()
+
+
+# An environment file written for the original Spoke (its deployment guide's variables, Go
+# durations) starts this server; a misspelt name is reported with the name it meant.
+ORIGINAL_SPOKE_ENV = {
+    "SPOKE_READ_TIMEOUT": "1m30s",
+    "SPOKE_SHUTDOWN_TIMEOUT": "2.5s",
+    "SPOKE_S3_FORCE_PATH_STYLE": "true",
+    "SPOKE_REDIS_MAX_RETRIES": "3",
+    "SPOKE_REDIS_POOL_SIZE": "10",
+    "SPOKE_OTEL_INSECURE": "true",
+    "SPOKE_OTEL_SERVICE_VERSION": "1.0.0",
+    "SPOKE_CACHE_ENABLD": "false",
+    "SPOKE_WIDGET_COUNT": "4",
+}
+
+
+def test_an_original_spoke_environment_starts_and_unknown_names_are_reported(spawn_spoke):
+    p = spawn_spoke(env=dict(ORIGINAL_SPOKE_ENV, SPOKE_THREADS="1"))
+    assert p.running()
+    records = p.log_records()
+    unknown = {r["name"]: r.get("did_you_mean") for r in records
+               if r.get("msg") == "unknown configuration variable ignored"}
+    assert unknown == {"SPOKE_CACHE_ENABLD": "SPOKE_CACHE_ENABLED", "SPOKE_WIDGET_COUNT": None}, \
+        p.describe_logs()
+    inert = {r["name"]: r["reason"] for r in records
+             if r.get("msg") == "configuration variable has no meaning here"}
+    assert set(inert) == {"SPOKE_REDIS_MAX_RETRIES", "SPOKE_REDIS_POOL_SIZE"}, p.describe_logs()
+    assert "SPOKE_REDIS_TIMEOUT" in inert["SPOKE_REDIS_MAX_RETRIES"]
+    config = [r for r in records if r.get("msg") == "configuration"]
+    assert config and config[0]["shutdown_timeout_ms"] == 2500, p.describe_logs()
+    # Each is reported once, not per loop or per reload.
+    assert len([r for r in records if r.get("name") == "SPOKE_CACHE_ENABLD"]) == 1
+
+
+def test_storage_type_hybrid_is_postgres(spoke_bin, tmp_path):
+    # Without SPOKE_POSTGRES_URL the postgres type refuses to start: so does hybrid, naming it.
+    env = base_env(tmp_path)
+    env["SPOKE_STORAGE_TYPE"] = "hybrid"
+    rc, out, err = run_once(spoke_bin, env)
+    assert rc == 2, f"rc={rc}\n{err}"
+    assert "SPOKE_POSTGRES_URL: required when SPOKE_STORAGE_TYPE=postgres" in err, err

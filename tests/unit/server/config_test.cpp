@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "server/variable_check.hpp"
+
 namespace spoke {
 namespace {
 
@@ -80,7 +82,15 @@ TEST(ConfigTest, DurationsAndSizes) {
     EXPECT_EQ(parse_duration("0"), std::chrono::milliseconds(0));
     EXPECT_EQ(parse_duration("15"), std::nullopt);
     EXPECT_EQ(parse_duration("-1s"), std::nullopt);
-    EXPECT_EQ(parse_duration("1.5s"), std::nullopt);
+    // Go's forms, as the original Spoke's environment files have them.
+    EXPECT_EQ(parse_duration("1.5s"), std::chrono::milliseconds(1500));
+    EXPECT_EQ(parse_duration("1m30s"), std::chrono::milliseconds(90000));
+    EXPECT_EQ(parse_duration("1h0m0.25s"), std::chrono::milliseconds(3600250));
+    EXPECT_EQ(parse_duration("0.0005s"), std::nullopt);  // finer than a millisecond
+    EXPECT_EQ(parse_duration("1.s"), std::nullopt);
+    EXPECT_EQ(parse_duration("1s5"), std::nullopt);
+    EXPECT_EQ(parse_duration("10us"), std::nullopt);
+    EXPECT_EQ(parse_duration(""), std::nullopt);
     EXPECT_EQ(parse_byte_size("1048576"), 1048576u);
     EXPECT_EQ(parse_byte_size("64KiB"), 65536u);
     EXPECT_EQ(parse_byte_size("1GiB"), 1ull << 30);
@@ -194,6 +204,105 @@ TEST(ConfigPostgresTest, InconsistentValuesAreRefused) {
     EXPECT_NE(all.find("SPOKE_POSTGRES_MIN_CONNS: larger than"), std::string::npos) << all;
     EXPECT_NE(all.find("without a path"), std::string::npos) << all;
     EXPECT_NE(all.find("SPOKE_POSTGRES_URL: "), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace spoke
+
+// The original Spoke's environment files work here: its variables are accepted with their meaning,
+// or named at start-up with the reason they have none; unknown SPOKE_* names are reported.
+namespace spoke {
+namespace {
+
+std::map<std::string, std::string> hybrid_env() {
+    return {{"SPOKE_STORAGE_TYPE", "hybrid"},
+            {"SPOKE_POSTGRES_URL", "postgresql://spoke@db.internal/spoke"},
+            {"SPOKE_S3_ENDPOINT", "http://minio:9000"},
+            {"SPOKE_S3_BUCKET", "spoke"},
+            {"SPOKE_S3_ACCESS_KEY", "a"},
+            {"SPOKE_S3_SECRET_KEY", "b"},
+            {"SPOKE_S3_FORCE_PATH_STYLE", "true"},
+            {"SPOKE_REDIS_MAX_RETRIES", "3"},
+            {"SPOKE_REDIS_POOL_SIZE", "10"},
+            {"SPOKE_OTEL_INSECURE", "true"},
+            {"SPOKE_OTEL_SERVICE_VERSION", "1.0.0"},
+            {"SPOKE_READ_TIMEOUT", "1m30s"}};
+}
+
+TEST(LegacyConfigTest, TheOriginalDeploymentGuidesEnvironmentLoads) {
+    std::vector<std::string> errors;
+    Config c = load_config(env_of(hybrid_env()), errors);
+    EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors.front());
+    EXPECT_EQ(c.storage_type, "postgres");
+    EXPECT_TRUE(c.s3.path_style);
+    EXPECT_EQ(c.read_timeout, std::chrono::seconds(90));
+    ASSERT_EQ(c.inert.size(), 2u);
+    EXPECT_NE(c.inert.at("SPOKE_REDIS_POOL_SIZE").find("one pipelined connection"),
+              std::string::npos);
+    EXPECT_TRUE(c.inert.contains("SPOKE_REDIS_MAX_RETRIES"));
+    EXPECT_EQ(c.other.at("SPOKE_OTEL_SERVICE_VERSION"), "1.0.0");
+}
+
+TEST(LegacyConfigTest, ItsVariablesAreStillChecked) {
+    auto env = hybrid_env();
+    env["SPOKE_REDIS_POOL_SIZE"] = "ten";
+    env["SPOKE_OTEL_INSECURE"] = "maybe";
+    env["SPOKE_S3_FORCE_PATH_STYLE"] = "yes please";
+    std::vector<std::string> errors;
+    load_config(env_of(env), errors);
+    ASSERT_EQ(errors.size(), 3u);
+    std::string all;
+    for (const auto& e : errors) all += e + "\n";
+    EXPECT_NE(all.find("SPOKE_REDIS_POOL_SIZE: \"ten\" is not a count"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_OTEL_INSECURE"), std::string::npos) << all;
+    EXPECT_NE(all.find("SPOKE_S3_FORCE_PATH_STYLE"), std::string::npos) << all;
+}
+
+TEST(LegacyConfigTest, ForcePathStyleFalseLeavesUsePathStyle) {
+    auto env = hybrid_env();
+    env["SPOKE_S3_FORCE_PATH_STYLE"] = "false";
+    env["SPOKE_S3_USE_PATH_STYLE"] = "true";
+    std::vector<std::string> errors;
+    EXPECT_TRUE(load_config(env_of(env), errors).s3.path_style);
+    env["SPOKE_S3_USE_PATH_STYLE"] = "false";
+    EXPECT_FALSE(load_config(env_of(env), errors).s3.path_style);
+    EXPECT_TRUE(errors.empty());
+}
+
+TEST(LegacyConfigTest, AnUnknownStorageTypeNamesTheAcceptedOnes) {
+    std::vector<std::string> errors;
+    load_config(env_of({{"SPOKE_STORAGE_TYPE", "sqlite"}}), errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "SPOKE_STORAGE_TYPE: \"sqlite\" is not filesystem, postgres or hybrid");
+}
+
+TEST(VariableCheckTest, KnowsEveryVariableTheConfigurationReads) {
+    auto known = known_variables();
+    for (const char* name : {"SPOKE_PORT", "SPOKE_STORAGE_TYPE", "SPOKE_REDIS_URL",
+                             "SPOKE_REDIS_POOL_SIZE", "SPOKE_S3_FORCE_PATH_STYLE",
+                             "SPOKE_OTEL_INSECURE", "SPOKE_AUTH_JWT_KEYS", "SPOKE_ENV_FILE"}) {
+        EXPECT_TRUE(known.contains(name)) << name;
+    }
+    EXPECT_FALSE(known.contains("SPOKE_REDIS_TIMOUT"));
+}
+
+TEST(VariableCheckTest, ATypoIsReportedWithTheNameItMeant) {
+    auto unknown = unknown_variables(
+        {"SPOKE_PORT", "SPOKE_REDIS_TIMOUT", "SPOKE_WIDGETS", "PATH", "SPOKE_POSTGRES_MAXCONNS"});
+    ASSERT_EQ(unknown.size(), 3u);
+    EXPECT_EQ(unknown[0].name, "SPOKE_REDIS_TIMOUT");
+    EXPECT_EQ(unknown[0].did_you_mean, "SPOKE_REDIS_TIMEOUT");
+    EXPECT_EQ(unknown[1].name, "SPOKE_WIDGETS");
+    EXPECT_EQ(unknown[1].did_you_mean, "");
+    EXPECT_EQ(unknown[2].did_you_mean, "SPOKE_POSTGRES_MAX_CONNS");
+}
+
+TEST(VariableCheckTest, ReadsNamesFromAnEnvironmentBlock) {
+    char a[] = "SPOKE_PORT=1";
+    char b[] = "HOME=/root";
+    char c[] = "SPOKE_X=a=b";
+    char* envp[] = {a, b, c, nullptr};
+    EXPECT_EQ(spoke_variable_names(envp), (std::vector<std::string>{"SPOKE_PORT", "SPOKE_X"}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "backends/postgres/postgres_storage.hpp"
 #include "backends/postgres/schema_migrations.hpp"
+#include "backends/postgres/write_fence.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/log.hpp"
 
@@ -153,7 +154,7 @@ Result<std::unique_ptr<StorageBackend>> open_postgres_backend(PostgresBackendOpt
                                options.s3.endpoint + ": " + bucket.error().message);
     }
     auto backend = std::make_unique<PostgresBackend>(std::move(options));
-    backend->shared().fence.advance(static_cast<uint64_t>(*schema_lsn));
+    backend->shared().fence.advance(insert_lsn_as_record_end(static_cast<uint64_t>(*schema_lsn)));
     return std::unique_ptr<StorageBackend>(std::move(backend));
 }
 

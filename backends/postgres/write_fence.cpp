@@ -36,12 +36,23 @@ std::optional<uint64_t> parse_pg_lsn(std::string_view text) {
     return (*hi << 32) | *lo;
 }
 
+uint64_t insert_lsn_as_record_end(uint64_t insert_lsn) {
+    constexpr uint64_t kPage = 8192;
+    constexpr uint64_t kSegment = uint64_t{16} << 20;
+    constexpr uint64_t kShortPageHeader = 24;  // SizeOfXLogShortPHD
+    constexpr uint64_t kLongPageHeader = 40;   // SizeOfXLogLongPHD, first page of a segment
+    if (insert_lsn % kSegment == kLongPageHeader) return insert_lsn - kLongPageHeader;
+    if (insert_lsn % kSegment >= kPage && insert_lsn % kPage == kShortPageHeader)
+        return insert_lsn - kShortPageHeader;
+    return insert_lsn;
+}
+
 void advance_fence_to_commit(WriteFence& fence, const PgQueryResult& position) {
     std::optional<uint64_t> lsn;
     if (position.ok() && position.value().rows() == 1 && !position.value().is_null(0, 0))
         lsn = parse_pg_lsn(position.value().value(0, 0));
     if (lsn) {
-        fence.advance(*lsn);
+        fence.advance(insert_lsn_as_record_end(*lsn));
         return;
     }
     Log::write(LogLevel::Warn,

@@ -27,6 +27,14 @@ std::optional<uint64_t> parse_pg_lsn(std::string_view text);
 // of our commit record, and a replica that replayed only up to there would not show the write.
 inline constexpr const char* kCommitPositionSql = "SELECT pg_current_wal_insert_lsn()::text";
 
+// The insert position as a replica's replay position can reach it. Right after a record that
+// ended on a WAL page boundary, pg_current_wal_insert_lsn() points past the next page's header,
+// while a replica that replayed that record reports the boundary itself: until some later WAL
+// record was written (on an idle primary, up to ~15 s), no replica would ever count as caught up.
+// Assumes the default page (8 KiB) and segment (16 MiB) sizes; with others a position is at
+// worst held until the next WAL record, as before.
+uint64_t insert_lsn_as_record_end(uint64_t insert_lsn);
+
 // Advances `fence` to the position kCommitPositionSql returned; logs a warning when the answer
 // is an error or unparsable (the write stands, only read-your-writes is not guaranteed for it).
 void advance_fence_to_commit(WriteFence& fence, const PgQueryResult& position);

@@ -111,7 +111,7 @@ def test_a_push_through_one_instance_is_latest_on_the_other(spawn_spoke):
     for i in range(1, 11):
         # B caches the module's reads again once its loops' lag probes (every 500 ms) have seen
         # the replica replay the last push.
-        assert until(lambda: served_from_l1(i), 3.0) is not None, \
+        assert until(lambda: served_from_l1(i), 6.0) is not None, \
             "B did not serve these reads from its L1"
         ca.push_ok(m, f"1.{i}.0", files(i))
         # The pushing instance never serves what its push replaced.

@@ -29,6 +29,16 @@ TEST(ParsePgLsn, RejectsMalformedText) {
     }
 }
 
+TEST(InsertLsnAsRecordEnd, PositionsPastAPageHeaderAreThePageBoundary) {
+    // A replica that replayed a record ending at a page boundary reports the boundary.
+    EXPECT_EQ(insert_lsn_as_record_end(0x3002018), 0x3002000u);  // short header, 24
+    EXPECT_EQ(insert_lsn_as_record_end(0x4000028), 0x4000000u);  // segment start, 40
+    EXPECT_EQ(insert_lsn_as_record_end((uint64_t{5} << 32) | 0x28), uint64_t{5} << 32);
+    EXPECT_EQ(insert_lsn_as_record_end(0x3002060), 0x3002060u);  // mid-page: as is
+    EXPECT_EQ(insert_lsn_as_record_end(0x4000018), 0x4000018u);  // inside a long header
+    EXPECT_EQ(insert_lsn_as_record_end(0x3002000), 0x3002000u);
+}
+
 TEST(WriteFence, AdvancesOnlyForward) {
     WriteFence fence;
     EXPECT_EQ(fence.lsn.load(), 0u);

@@ -340,6 +340,13 @@ class SpokeProcess:
         self.wait_ready(ready_timeout_s)
         return self
 
+    def drain_restart(self, exit_timeout_s=30):
+        """SIGTERM, a clean exit after the drain, then start again on the same ports (or the
+        same held sockets) and wait until ready: what `systemctl restart` does."""
+        self.signal(signal.SIGTERM)
+        assert self.wait_exit(exit_timeout_s) == 0, self.describe_logs()
+        return self.restart()
+
     def wait_ready(self, timeout_s=READY_TIMEOUT_S):
         deadline = time.monotonic() + timeout_s
         last = None

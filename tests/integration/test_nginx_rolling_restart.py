@@ -4,7 +4,6 @@ other) under wrk load fails no read, and pushes during it are either acknowledge
 afterwards or failed with a clear status, never lost or duplicated."""
 
 import os
-import signal
 import threading
 import time
 
@@ -80,9 +79,7 @@ def test_rolling_restart_fails_no_read_and_loses_no_push(cluster, spawn_spoke):
     try:
         time.sleep(2)
         for instance in (a, b):
-            instance.signal(signal.SIGTERM)
-            assert instance.wait_exit(20) == 0, instance.describe_logs()
-            instance.restart()
+            instance.drain_restart(20)
             # NGINX's fail_timeout (conf/nginx/spoke.conf) plus a margin: until then it may still
             # hold the restarted instance out (docs/deployment.md, rolling restart).
             time.sleep(3)

@@ -2,7 +2,6 @@
 LISTEN_FDS protocol, sockets matched by FileDescriptorName=), so a restart refuses no connection:
 while no process runs, the kernel queues them on the held sockets."""
 
-import signal
 import time
 
 import pytest
@@ -76,9 +75,7 @@ def test_restarts_under_load_refuse_no_connection_and_fail_no_request(spawn_spok
     try:
         time.sleep(2)
         for _ in range(restarts):
-            p.signal(signal.SIGTERM)
-            assert p.wait_exit(30) == 0, p.describe_logs()
-            p.restart()
+            p.drain_restart(30)
             time.sleep(1.5)
     finally:
         result = load.stop()

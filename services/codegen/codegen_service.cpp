@@ -270,32 +270,33 @@ void CodegenService::store(CodegenLoop at, std::string key, const LanguageInfo* 
 void CodegenService::finish_flight(const std::string& key, const LanguageInfo* language,
                                    Result<GeneratedArchives> result) {
     Flight flight;
+    const int64_t now = monotonic_ms();
     {
         std::lock_guard lock(mutex_);
         auto node = flights_.extract(key);
         if (node.empty()) return;
         flight = std::move(node.mapped());
-        if (result && recent_.insert(key).second) {
-            recent_order_.push_back(key);
-            if (recent_order_.size() > kRecentKeys) {
-                recent_.erase(recent_order_.front());
-                recent_order_.pop_front();
+        // The end is recorded before the lock drops: whoever sees the flight gone (queue_depth)
+        // sees its progress and its outcome counted too.
+        if (result) {
+            flight.progress->set_completed(now, result->zip.sha256);
+            add(*language, CodegenOutcome::Generated);
+            if (recent_.insert(key).second) {
+                recent_order_.push_back(key);
+                if (recent_order_.size() > kRecentKeys) {
+                    recent_.erase(recent_order_.front());
+                    recent_order_.pop_front();
+                }
             }
+        } else {
+            flight.progress->set_failed(now, public_message(result.error()));
+            add(*language, CodegenOutcome::Failed);
         }
     }
-    const int64_t now = monotonic_ms();
-    if (result) {
-        flight.progress->set_completed(now, result->zip.sha256);
-        add(*language, CodegenOutcome::Generated);
-    } else {
-        const Error& e = result.error();
-        if (e.code == ErrorCode::Internal) {
-            Log::write(LogLevel::Error, "code generation failed",
-                       {{"language", std::string_view(language->id)},
-                        {"error", std::string_view(e.message)}});
-        }
-        flight.progress->set_failed(now, public_message(e));
-        add(*language, CodegenOutcome::Failed);
+    if (!result && result.error().code == ErrorCode::Internal) {
+        Log::write(LogLevel::Error, "code generation failed",
+                   {{"language", std::string_view(language->id)},
+                    {"error", std::string_view(result.error().message)}});
     }
     for (Waiter& w : flight.waiters) {
         w.loop->post([done = std::move(w.done), result]() mutable { done(std::move(result)); });

@@ -5,12 +5,18 @@
 include(GNUInstallDirs)
 
 install(FILES systemd/spoke.service systemd/spoke.socket systemd/spoke-health.socket
+              systemd/spoke-backup.service systemd/spoke-backup.timer
         DESTINATION lib/systemd/system COMPONENT server)
+install(PROGRAMS scripts/backup scripts/restore DESTINATION lib/spoke COMPONENT server)
+install(FILES scripts/backup-common.sh DESTINATION lib/spoke COMPONENT server)
 install(FILES conf/spoke.env DESTINATION /etc/spoke COMPONENT server)
 install(PROGRAMS conf/keepalived/spoke-check.sh DESTINATION lib/spoke COMPONENT server)
 install(FILES conf/nginx/spoke.conf DESTINATION share/doc/spoke/examples/nginx COMPONENT server)
 install(FILES conf/keepalived/keepalived.conf
         DESTINATION share/doc/spoke/examples/keepalived COMPONENT server)
+install(FILES conf/prometheus/alerts.yml
+        DESTINATION share/doc/spoke/examples/prometheus COMPONENT server)
+install(FILES conf/grafana/spoke.json DESTINATION share/doc/spoke/examples/grafana COMPONENT server)
 install(FILES README.md docs/api.md docs/architecture.md docs/compatibility.md
               docs/configuration.md docs/deployment.md docs/operations.md
         DESTINATION share/doc/spoke COMPONENT server)

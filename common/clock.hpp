@@ -1,5 +1,5 @@
 #pragma once
-// The process's two clocks in milliseconds: monotonic for deadlines, wall for what users see.
+// The process's two clocks: monotonic for deadlines, wall for what users see.
 
 #include <cstdint>
 
@@ -14,5 +14,7 @@ int64_t monotonic_us();
 int64_t monotonic_coarse_ns();
 // Wall clock in milliseconds since the epoch: for timestamps shown to users.
 int64_t wall_ms();
+// Wall clock in nanoseconds since the epoch: for span times exported to a trace collector.
+int64_t wall_ns();
 
 }  // namespace spoke

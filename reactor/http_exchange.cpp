@@ -29,9 +29,9 @@ HttpExchange::HttpExchange(HttpServer& server, HttpConnection& conn,
     : server_(server), conn_(&conn), request_(std::move(request)), id_(id), started_ns_(now_ns()) {
     const auto rid = request_->header("X-Request-Id");
     request_id_ = (rid && acceptable_request_id(*rid)) ? std::string(*rid) : generate_request_id();
-    if (const auto tp = request_->header("traceparent"); tp && acceptable_request_id(*tp)) {
-        traceparent_ = std::string(*tp);
-    }
+    const auto tp = request_->header("traceparent");
+    if (tp && acceptable_request_id(*tp)) traceparent_ = std::string(*tp);
+    trace_ = TraceContext::for_request(tp);
 }
 
 HttpExchange::~HttpExchange() = default;

@@ -13,6 +13,7 @@
 #include "reactor/http_method.hpp"
 #include "reactor/http_request.hpp"
 #include "reactor/lifetime.hpp"
+#include "reactor/trace_context.hpp"
 
 namespace spoke {
 
@@ -50,6 +51,8 @@ class HttpExchange {
     std::string peer_address() const;
     // W3C trace context as received (empty if none), for the logs.
     const std::string& traceparent() const { return traceparent_; }
+    // This request's server span: in the caller's trace (a valid traceparent) or a new one.
+    const TraceContext& trace() const { return trace_; }
 
     // The matched route: its name (e.g. "GET /modules/{name}") and its index in the Router
     // (kUnmatchedRoute when none), for metrics and logs.
@@ -100,6 +103,7 @@ class HttpExchange {
     uint64_t id_;
     std::string request_id_;
     std::string traceparent_;
+    TraceContext trace_;
     std::string extra_headers_;  // add_header() lines, already formatted
     std::vector<std::pair<std::string_view, std::string>> log_fields_;
     std::string_view route_ = "unmatched";

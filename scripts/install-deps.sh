@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libevent-dev libjansson
   libpq-dev libcurl4-openssl-dev libarchive-dev libhttp-parser-dev libjwt-dev libhiredis-dev)
 test_pkgs=(libgtest-dev python3 python3-pytest python3-requests python3-jwt python3-cryptography
   clang-format wrk systemd nginx-light util-linux procps iproute2 curl postgresql-15 redis-server
-  redis-sentinel redis-tools keepalived nodejs python3-protobuf
+  redis-sentinel redis-tools keepalived nodejs python3-protobuf prometheus python3-yaml
   python3-grpcio protobuf-compiler-grpc protobuf-compiler-grpc-java-plugin protoc-gen-go
   protoc-gen-go-grpc
   clang-14 libclang-rt-14-dev llvm-14)

@@ -11,6 +11,7 @@
 #include "handlers/error_response.hpp"
 #include "handlers/json_codec.hpp"
 #include "server/cluster_shared.hpp"
+#include "server/span_exporter.hpp"
 #include "services/rate_limit/rate_limiter.hpp"
 
 namespace spoke {
@@ -42,7 +43,7 @@ HttpServerOptions http_options(const Config& config, HttpSharedState& shared) {
 ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, WorkerPool& pool,
                  ResponseCache& cache, const HandlerSettings& settings, CodegenService& codegen,
                  AppShared app)
-    : loop_(index), settings_(settings) {
+    : loop_(index), settings_(settings), spans_(app.spans) {
     Storage* uncached = nullptr;
     loop_.resolver();  // reads the resolver configuration here, not on the loop
     storage_ = backend.attach(loop_, pool);
@@ -148,6 +149,7 @@ void ApiLoop::join() {
 
 void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, int64_t duration_ns) {
     metrics_->record(ex.route_index(), status, duration_ns);
+    if (spans_ != nullptr) export_span(ex, status, body_bytes, duration_ns);
     const bool changes_state = ex.route_index() < access_table_.size() &&
                                access_table_[ex.route_index()].access.changes_state();
     if (changes_state || ex.log_field("denied") != nullptr) write_audit_line(ex, status);
@@ -171,6 +173,11 @@ void ApiLoop::on_reply(const HttpExchange& ex, int status, size_t body_bytes, in
     line += dur;
     line += ",\"bytes\":" + std::to_string(body_bytes);
     line += ",\"loop\":" + std::to_string(loop_.index());
+    line += ",\"trace_id\":\"";
+    line += ex.trace().trace_id();
+    line += "\",\"span_id\":\"";
+    line += ex.trace().span_id();
+    line += "\"";
     if (!ex.traceparent().empty()) {
         line += ",\"traceparent\":";
         append_json_string(line, ex.traceparent());
@@ -191,12 +198,11 @@ void ApiLoop::write_audit_line(const HttpExchange& ex, int status) {
     line += format_timestamp(wall_ms());
     line += "\",\"level\":\"info\",\"msg\":\"audit\",\"request_id\":";
     append_json_string(line, ex.request_id());
-    // W3C traceparent: "00-<trace id>-<parent id>-<flags>".
-    const std::string& tp = ex.traceparent();
-    if (tp.size() >= 35 && tp[2] == '-') {
-        line += ",\"trace_id\":";
-        append_json_string(line, std::string_view(tp).substr(3, 32));
-    }
+    line += ",\"trace_id\":\"";
+    line += ex.trace().trace_id();
+    line += "\",\"span_id\":\"";
+    line += ex.trace().span_id();
+    line += "\"";
     line += ",\"client\":";
     const std::string* client = ex.log_field("client");
     append_json_string(line, client != nullptr ? *client : ex.peer_address());
@@ -223,6 +229,27 @@ void ApiLoop::write_audit_line(const HttpExchange& ex, int status) {
     }
     line += "}\n";
     access_log_.append(line);
+}
+
+void ApiLoop::export_span(const HttpExchange& ex, int status, size_t body_bytes,
+                          int64_t duration_ns) {
+    const TraceContext& t = ex.trace();
+    Span span;
+    span.trace_id = t.trace_id();
+    span.span_id = t.span_id();
+    span.parent_span_id = t.parent_span_id();
+    span.name = ex.route();  // the route template: low cardinality, as OpenTelemetry asks
+    span.kind = Span::Kind::Server;
+    span.end_unix_ns = wall_ns();
+    span.start_unix_ns = span.end_unix_ns - duration_ns;
+    span.error = status >= 500;
+    span.attributes = {{"http.request.method", std::string(method_name(ex.method()))},
+                       {"http.route", std::string(ex.route())},
+                       {"url.path", std::string(ex.path())},
+                       {"spoke.request_id", ex.request_id()}};
+    span.int_attributes = {{"http.response.status_code", status},
+                           {"http.response.body.size", static_cast<int64_t>(body_bytes)}};
+    spans_->submit(std::move(span));
 }
 
 }  // namespace spoke

@@ -23,6 +23,8 @@
 
 namespace spoke {
 
+class SpanExporter;
+
 struct ClusterShared;
 class RedisClient;
 class RateLimiter;
@@ -37,6 +39,7 @@ class ApiLoop final : public ExchangeObserver {
         HttpSharedState& http;   // the connection cap and counters of the API listener
         AuthShared& auth;        // token cache, failed-authentication limiter, JWT keys
         ClusterShared& cluster;  // Redis, the coherent cache, rate limits
+        SpanExporter* spans;     // null unless SPOKE_OTEL_ENABLED
     };
 
     // Builds everything on the calling thread; nothing runs until start().
@@ -66,6 +69,8 @@ class ApiLoop final : public ExchangeObserver {
     static void* thread_main(void* arg);
     // One JSON line for every request that changes state and every refused one.
     void write_audit_line(const HttpExchange& ex, int status);
+    // The request's server span, to the exporter.
+    void export_span(const HttpExchange& ex, int status, size_t body_bytes, int64_t duration_ns);
 
     EventLoop loop_;
     // Before storage_ and app_, which refer to them.
@@ -82,6 +87,7 @@ class ApiLoop final : public ExchangeObserver {
     AccessLog access_log_;
     std::unique_ptr<Timer> log_flush_timer_;
     std::unique_ptr<HttpServer> http_;
+    SpanExporter* spans_ = nullptr;
     std::latch* started_ = nullptr;
     pthread_t thread_{};
     bool running_ = false;

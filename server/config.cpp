@@ -85,10 +85,19 @@ std::optional<unsigned> parse_small_count(const std::string& s) {
     return static_cast<unsigned>(*v);
 }
 
-// Variables of later features: format-checked now so a typo fails at start, used by later issues.
-const char* const kDeferredVariables[] = {"SPOKE_OTEL_ENABLED", "SPOKE_OTEL_ENDPOINT",
-                                          "SPOKE_OTEL_SERVICE_NAME", "SPOKE_OTEL_SERVICE_VERSION",
-                                          "SPOKE_OTEL_INSECURE"};
+void read_otel(Reader& r, Config::Otel& o) {
+    r.read("SPOKE_OTEL_ENABLED", o.enabled, parse_bool, "true or false");
+    if (auto v = r.raw("SPOKE_OTEL_ENDPOINT")) o.endpoint = *v;
+    if (auto v = r.raw("SPOKE_OTEL_SERVICE_NAME"); v && !v->empty()) o.service_name = *v;
+    if (auto v = r.raw("SPOKE_OTEL_SERVICE_VERSION")) o.service_version = *v;
+    r.read("SPOKE_OTEL_INSECURE", o.insecure, parse_bool, "true or false");
+    if (!o.enabled) return;
+    if (o.endpoint.empty()) {
+        r.fail("SPOKE_OTEL_ENDPOINT: required when SPOKE_OTEL_ENABLED=true");
+    } else if (!(o.endpoint.starts_with("http://") || o.endpoint.starts_with("https://"))) {
+        r.fail("SPOKE_OTEL_ENDPOINT: \"" + o.endpoint + "\" is not an http(s):// URL");
+    }
+}
 
 // Variables of the original Spoke's deployment guide that mean nothing in this design: accepted
 // (format-checked) so its environment files work, and named at start-up with the reason.
@@ -490,11 +499,7 @@ Config load_config(const EnvLookup& env, std::vector<std::string>& errors) {
     read_postgres_and_s3(r, c);
     read_redis(r, c);
     read_auth(r, c.auth);
-    for (const char* name : kDeferredVariables) {
-        if (auto v = r.raw(name)) c.other[name] = *v;
-    }
-    bool otel_insecure = true;
-    r.read("SPOKE_OTEL_INSECURE", otel_insecure, parse_bool, "true or false");
+    read_otel(r, c.otel);
     for (const InertVariable& inert : kInertVariables) {
         uint64_t count = 0;
         r.read(inert.name, count, parse_uint, "a count");

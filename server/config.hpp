@@ -94,6 +94,14 @@ struct Config {
     bool metrics_enabled = true;
     std::string env_file;  // SPOKE_ENV_FILE: re-read on SIGHUP
     AuthSettings auth;     // SPOKE_AUTH_*
+    // SPOKE_OTEL_*: trace export over OTLP/HTTP.
+    struct Otel {
+        bool enabled = false;
+        std::string endpoint;  // the collector's base URL (spans go to <endpoint>/v1/traces)
+        std::string service_name = "spoke-registry";
+        std::string service_version;  // empty: the build's version
+        bool insecure = false;        // https without certificate checks
+    } otel;
 
     // Settings given but not used by this build (later storage backends, auth): kept for the
     // summary.

@@ -16,6 +16,7 @@
 #include "reactor/worker_pool.hpp"
 #include "server/cluster_shared.hpp"
 #include "server/request_metrics.hpp"
+#include "server/span_exporter.hpp"
 #include "services/auth/auth_shared.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
@@ -149,7 +150,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
                            StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                            const CodegenService& codegen, const WorkAdmissions& admissions,
                            const DescriptorCache& descriptors, const HttpSharedState& api_http,
-                           AuthShared& auth, ClusterShared& cluster)
+                           AuthShared& auth, ClusterShared& cluster, const SpanExporter* spans)
     : config_(config),
       loops_(loops),
       pool_(pool),
@@ -161,6 +162,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
       auth_(auth),
       backend_(backend),
       cluster_(cluster),
+      spans_(spans),
       loop_(static_cast<unsigned>(loops.size())) {
     storage_ = backend.attach_for_health(loop_, pool);
     loop_.resolver();  // reads the resolver configuration now
@@ -396,62 +398,20 @@ void ControlPlane::handle_live(HttpExchange& ex) {
     }
 }
 
+void ControlPlane::check_readiness(Callback<void(ReadinessReport)> done) {
+    storage_->check_health(
+        [this, done = std::move(done)](Result<std::vector<StorageCheck>> checks) mutable {
+            std::optional<InvalidationSubscriber::Health> redis;
+            if (invalidations_) redis = invalidations_->health();
+            done(ReadinessReport::evaluate(checks, redis, state_ != State::Running));
+        });
+}
+
 void ControlPlane::handle_ready(HttpExchange& ex) {
-    storage_->check_health([this, handle = ExchangeHandle(health_.get(), ex.id())](
-                               Result<std::vector<StorageCheck>> checks) {
+    check_readiness([handle = ExchangeHandle(health_.get(), ex.id())](ReadinessReport report) {
         HttpExchange* live = handle.get();
         if (live == nullptr) return;
-        bool all_up = checks.ok();
-        bool degraded = false;  // an optional dependency (a read replica) is down: still serving
-        std::string body_checks = "{";
-        if (checks.ok()) {
-            bool first = true;
-            for (const auto& c : *checks) {
-                all_up = all_up && (c.up || !c.required);
-                degraded = degraded || (!c.up && !c.required);
-                if (!first) body_checks += ",";
-                first = false;
-                append_json_string(body_checks, c.name);
-                body_checks += ":{\"status\":";
-                body_checks += c.up ? "\"up\"" : "\"down\"";
-                body_checks += ",\"latency_ms\":" + std::to_string(c.latency_ms);
-                if (!c.error.empty()) {
-                    body_checks += ",\"error\":";
-                    append_json_string(body_checks, c.error);
-                }
-                body_checks += c.required ? ",\"required\":true" : ",\"required\":false";
-                if (!c.breaker.empty()) {
-                    body_checks += ",\"breaker\":";
-                    append_json_string(body_checks, c.breaker);
-                }
-                body_checks += "}";
-            }
-        } else {
-            body_checks += "\"storage\":{\"status\":\"down\",\"latency_ms\":0,\"error\":";
-            append_json_string(body_checks, checks.error().message);
-            body_checks += "}";
-        }
-        if (invalidations_) {
-            // Redis is never required: down means slower, not unready.
-            const auto redis = invalidations_->health();
-            degraded = degraded || !redis.up;
-            body_checks += ",\"redis\":{\"status\":";
-            body_checks += redis.up ? "\"up\"" : "\"down\"";
-            body_checks += ",\"latency_ms\":" + std::to_string(redis.latency_ms);
-            if (!redis.error.empty()) {
-                body_checks += ",\"error\":";
-                append_json_string(body_checks, redis.error);
-            }
-            body_checks += ",\"required\":false}";
-        }
-        body_checks += "}";
-        const char* status = state_ != State::Running ? "draining"
-                             : !all_up                ? "not_ready"
-                             : degraded               ? "degraded"
-                                                      : "ready";
-        const int code = (state_ == State::Running && all_up) ? 200 : 503;
-        live->reply(code, kJson,
-                    std::string("{\"status\":\"") + status + "\",\"checks\":" + body_checks + "}");
+        live->reply(report.ready() ? 200 : 503, kJson, report.json());
     });
 }
 
@@ -460,6 +420,16 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
         reply_route_not_found(ex);
         return;
     }
+    // The readiness checks run at each scrape, so spoke_ready is what /health/ready would answer.
+    check_readiness(
+        [this, handle = ExchangeHandle(health_.get(), ex.id())](ReadinessReport report) {
+            HttpExchange* live = handle.get();
+            if (live == nullptr) return;
+            live->reply(200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(report));
+        });
+}
+
+std::string ControlPlane::render_metrics(const ReadinessReport& readiness) const {
     std::vector<const RequestMetrics*> all;
     size_t inflight = 0;
     for (const auto& l : loops_) {
@@ -498,7 +468,10 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
     out += "spoke_build_info{version=\"" SPOKE_VERSION "\",storage=";
     append_json_string(out, config_.storage_type);
     out += "} 1\n";
-    ex.reply(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));
+    readiness.append_metrics(out);
+    if (spans_ != nullptr) spans_->append_metrics(out);
+    process_metrics_.render(out);
+    return out;
 }
 
 }  // namespace spoke

@@ -14,6 +14,8 @@
 #include "reactor/timer.hpp"
 #include "server/api_loop.hpp"
 #include "server/config.hpp"
+#include "server/process_metrics.hpp"
+#include "server/readiness_report.hpp"
 #include "server/systemd_notifier.hpp"
 
 struct event;
@@ -28,6 +30,7 @@ struct AuthShared;
 struct ClusterShared;
 class InvalidationSubscriber;
 class SentinelWatcher;
+class SpanExporter;
 
 class ControlPlane {
   public:
@@ -35,7 +38,7 @@ class ControlPlane {
                  StorageBackend& backend, WorkerPool& pool, const ResponseCache& cache,
                  const CodegenService& codegen, const WorkAdmissions& admissions,
                  const DescriptorCache& descriptors, const HttpSharedState& api_http,
-                 AuthShared& auth, ClusterShared& cluster);
+                 AuthShared& auth, ClusterShared& cluster, const SpanExporter* spans);
     ~ControlPlane();
 
     // Serve health and metrics on `fd` (ownership passes).
@@ -61,6 +64,9 @@ class ControlPlane {
     void handle_live(HttpExchange& ex);
     void handle_ready(HttpExchange& ex);
     void handle_metrics(HttpExchange& ex);
+    // Runs the readiness checks (storage, its dependencies, Redis); `done` on this loop.
+    void check_readiness(Callback<void(ReadinessReport)> done);
+    std::string render_metrics(const ReadinessReport& readiness) const;
 
     Config& config_;
     std::vector<std::unique_ptr<ApiLoop>>& loops_;
@@ -73,11 +79,13 @@ class ControlPlane {
     AuthShared& auth_;  // counters for /metrics; JWT keys reloaded on SIGHUP
     const StorageBackend& backend_;
     ClusterShared& cluster_;  // rate limit reloaded on SIGHUP; Redis state for health and metrics
+    const SpanExporter* spans_;  // null unless SPOKE_OTEL_ENABLED
     EventLoop loop_;
     std::unique_ptr<Storage> storage_;                       // for readiness probes
     std::unique_ptr<InvalidationSubscriber> invalidations_;  // null without the coherent cache
     std::unique_ptr<SentinelWatcher> sentinel_watcher_;      // Sentinel URLs only
     SystemdNotifier notifier_;
+    ProcessMetrics process_metrics_;
     Router router_;
     std::unique_ptr<HttpServer> health_;
     std::vector<event*> signal_events_;

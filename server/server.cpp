@@ -21,6 +21,7 @@
 #include "server/cluster_shared.hpp"
 #include "server/control_plane.hpp"
 #include "server/socket_activation.hpp"
+#include "server/span_exporter.hpp"
 #include "server/variable_check.hpp"
 #include "services/codegen/codegen_service.hpp"
 #include "services/descriptor_cache.hpp"
@@ -226,16 +227,27 @@ int run_server(Config config) {
         auth.jwt = std::move(*verifier);
     }
     ClusterShared cluster(config);
+    // Outlives the loops, which queue spans into it; its destructor sends what is left.
+    std::unique_ptr<SpanExporter> spans;
+    if (config.otel.enabled) {
+        SpanExporterSettings s;
+        s.endpoint = config.otel.endpoint;
+        s.service_name = config.otel.service_name;
+        s.service_version =
+            config.otel.service_version.empty() ? SPOKE_VERSION : config.otel.service_version;
+        s.insecure = config.otel.insecure;
+        spans = std::make_unique<SpanExporter>(std::move(s));
+    }
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
         loops.push_back(std::make_unique<ApiLoop>(
             i, config, **backend, *pool, cache, settings, codegen,
-            ApiLoop::AppShared{admissions, descriptors, http_shared, auth, cluster}));
+            ApiLoop::AppShared{admissions, descriptors, http_shared, auth, cluster, spans.get()}));
     }
     int exit_code = 0;
     {
         ControlPlane control(config, loops, **backend, *pool, cache, codegen, admissions,
-                             descriptors, http_shared, auth, cluster);
+                             descriptors, http_shared, auth, cluster, spans.get());
         control.serve_health(*health_fd);
         std::latch started(static_cast<std::ptrdiff_t>(loops.size()));
         for (unsigned i = 0; i < loops.size(); ++i) {

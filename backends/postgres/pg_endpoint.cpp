@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "backends/postgres/pg_error_text.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "common/clock.hpp"
 
 namespace spoke {
@@ -104,9 +105,27 @@ void PgEndpoint::maintain(size_t min_conns) {
     if (backing_off(monotonic_ms())) return;
     const Counts c = counts();
     for (size_t n = c.open + c.connecting; n < min_conns; ++n) open_conn();
+    publish_pool();
 }
 
 void PgEndpoint::pump() {
+    serve_waiting();
+    publish_pool();
+}
+
+void PgEndpoint::publish_pool() {
+    BreakerGauge* gauge = breaker_.gauge();
+    if (gauge == nullptr) return;
+    const Counts c = counts();
+    constexpr auto relaxed = std::memory_order_relaxed;
+    gauge->pool_max.store(options_.max_conns, relaxed);
+    gauge->pool_open.store(c.open, relaxed);
+    gauge->pool_busy.store(c.busy, relaxed);
+    gauge->pool_connecting.store(c.connecting, relaxed);
+    gauge->pool_waiting.store(waiting_.size(), relaxed);
+}
+
+void PgEndpoint::serve_waiting() {
     prune();
     while (!waiting_.empty()) {
         PooledConn* pc = free_conn();

@@ -89,6 +89,10 @@ class PgEndpoint {
         bool retired = false;  // not to be reused (it reached a read-only server as the primary)
     };
 
+    // pump()'s work: statements to free connections, more connections opened when allowed.
+    void serve_waiting();
+    // Mirrors the pool's counts into the breaker's gauge (/metrics).
+    void publish_pool();
     PooledConn* free_conn();
     void prune();
     void open_conn();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backends/postgres/pg_error_text.hpp"
+#include "backends/resilience/breaker_board.hpp"
 #include "common/clock.hpp"
 #include "reactor/log.hpp"
 
@@ -127,6 +128,9 @@ void ReplicaMonitor::on_probe_result(Probe& p, const PgQueryResult& r) {
     p.lag_ms =
         res.is_null(0, 2) ? 0 : std::strtoll(std::string(res.value(0, 2)).c_str(), nullptr, 10);
     p.ok = true;
+    if (BreakerGauge* gauge = p.endpoint->breaker().gauge()) {
+        gauge->replica_lag_ms.store(p.lag_ms, std::memory_order_relaxed);
+    }
 }
 
 }  // namespace spoke

@@ -48,21 +48,30 @@ void RedisShared::append_metrics(std::string& out) const {
         out += std::to_string(value);
         out += '\n';
     };
+    out +=
+        "# HELP spoke_redis_commands_total Redis commands sent (cache, invalidation, rate "
+        "limits).\n";
     out += "# TYPE spoke_redis_commands_total counter\n";
     line("spoke_redis_commands_total", commands_.load(std::memory_order_relaxed));
+    out += "# HELP spoke_redis_errors_total Redis commands that failed or timed out.\n";
     out += "# TYPE spoke_redis_errors_total counter\n";
     line("spoke_redis_errors_total", errors_.load(std::memory_order_relaxed));
     out += "# HELP spoke_redis_rejected_total commands not sent because no connection was ready\n";
     out += "# TYPE spoke_redis_rejected_total counter\n";
     line("spoke_redis_rejected_total", rejected_.load(std::memory_order_relaxed));
+    out += "# HELP spoke_redis_connect_failures_total Redis connection attempts that failed.\n";
     out += "# TYPE spoke_redis_connect_failures_total counter\n";
     line("spoke_redis_connect_failures_total", connect_failures_.load(std::memory_order_relaxed));
+    out +=
+        "# HELP spoke_redis_connections_up Redis connections up (one per loop, plus the "
+        "subscriber).\n";
     out += "# TYPE spoke_redis_connections_up gauge\n";
     line("spoke_redis_connections_up", static_cast<uint64_t>(std::max<int64_t>(
                                            0, connections_up_.load(std::memory_order_relaxed))));
     out += "# HELP spoke_redis_failovers_seen_total times a connection came up on another master\n";
     out += "# TYPE spoke_redis_failovers_seen_total counter\n";
     line("spoke_redis_failovers_seen_total", failovers_seen_.load(std::memory_order_relaxed));
+    out += "# HELP spoke_redis_command_duration_seconds Redis command round trips.\n";
     out += "# TYPE spoke_redis_command_duration_seconds histogram\n";
     uint64_t cumulative = 0;
     for (size_t b = 0; b <= kBucketsUs.size(); ++b) {

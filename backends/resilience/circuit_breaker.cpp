@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "backends/resilience/breaker_board.hpp"
+#include "common/clock.hpp"
 #include "reactor/log.hpp"
 
 namespace spoke {
@@ -52,7 +53,11 @@ Admission CircuitBreaker::admit() {
     expire_open_period(now);
     switch (state_) {
         case State::Closed:
-            return {.allowed = true, .probe = false, .retry_after_ms = 0, .epoch = epoch_};
+            return {.allowed = true,
+                    .probe = false,
+                    .retry_after_ms = 0,
+                    .epoch = epoch_,
+                    .admitted_us = monotonic_us()};
         case State::Open:
             ++counters_.rejected_total;
             publish();
@@ -63,7 +68,11 @@ Admission CircuitBreaker::admit() {
         case State::HalfOpen:
             if (probes_in_flight_ < policy_.half_open_max_probes) {
                 ++probes_in_flight_;
-                return {.allowed = true, .probe = true, .retry_after_ms = 0, .epoch = epoch_};
+                return {.allowed = true,
+                        .probe = true,
+                        .retry_after_ms = 0,
+                        .epoch = epoch_,
+                        .admitted_us = monotonic_us()};
             }
             ++counters_.rejected_total;
             publish();
@@ -76,6 +85,7 @@ Admission CircuitBreaker::admit() {
 }
 
 void CircuitBreaker::record_success(const Admission& admission) {
+    publish_call(admission, true);
     if (!admission.allowed || admission.epoch != epoch_) return;  // stale: from an earlier state
     const int64_t now = clock_();
     switch (state_) {
@@ -96,6 +106,7 @@ void CircuitBreaker::record_success(const Admission& admission) {
 
 void CircuitBreaker::record_failure(const Admission& admission) {
     if (!admission.allowed) return;
+    publish_call(admission, false);
     ++counters_.failures_total;
     publish();
     if (admission.epoch != epoch_) return;  // stale: from an earlier state
@@ -147,6 +158,11 @@ void CircuitBreaker::publish() {
     gauge_->rejected_total.store(counters_.rejected_total, std::memory_order_relaxed);
     gauge_->failures_total.store(counters_.failures_total, std::memory_order_relaxed);
     gauge_->transitions_total.store(counters_.transitions_total, std::memory_order_relaxed);
+}
+
+void CircuitBreaker::publish_call(const Admission& admission, bool ok) {
+    if (gauge_ == nullptr || !admission.allowed || admission.admitted_us == 0) return;
+    gauge_->record_call(ok, (monotonic_us() - admission.admitted_us) * 1000);
 }
 
 }  // namespace spoke

@@ -30,6 +30,7 @@ struct Admission {
     bool probe = false;          // admitted through a HalfOpen probe slot
     int64_t retry_after_ms = 0;  // > 0 only when rejected
     uint64_t epoch = 0;          // the breaker state it was admitted in (see record_*)
+    int64_t admitted_us = 0;     // monotonic_us() at admission: the call's latency for /metrics
 };
 
 // Monotonic counters, for /metrics.
@@ -74,12 +75,15 @@ class CircuitBreaker {
     // Mirrors state and counters into `gauge` (read by /metrics) after every change; the gauge
     // must outlive the breaker.
     void publish_to(BreakerGauge* gauge);
+    BreakerGauge* gauge() const { return gauge_; }
     // Out-of-band evidence that the dependency is back (a fresh connection succeeded): an Open
     // breaker moves to HalfOpen at once instead of waiting out its period. No-op otherwise.
     void probe_now();
 
   private:
     void publish();
+    // Counts a finished call and its latency in the gauge.
+    void publish_call(const Admission& admission, bool ok);
 
     // Moves Open -> HalfOpen when the open period has passed.
     void expire_open_period(int64_t now);

@@ -100,7 +100,8 @@ FuzzServer& server() {
         f->cluster = std::make_unique<ClusterShared>(f->config);
         f->loop = std::make_unique<ApiLoop>(
             0, f->config, *f->backend, *f->pool, *f->cache, f->settings, *f->codegen,
-            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http, *f->auth, *f->cluster});
+            ApiLoop::AppShared{*f->admissions, *f->descriptors, *f->http, *f->auth, *f->cluster,
+                               nullptr});
         auto fd = listen_tcp("127.0.0.1", 0, false);
         if (!fd) std::abort();
         sockaddr_in addr{};

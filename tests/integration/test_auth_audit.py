@@ -12,8 +12,9 @@ import requests
 
 from harness.spoke_api import SpokeClient, assert_error, metric, proto, scrape_metrics, unique
 
-AUDIT_KEYS = {"ts", "level", "msg", "request_id", "client", "method", "route", "status", "result"}
-OPTIONAL_KEYS = {"trace_id", "credential_id", "credential_name", "module", "version", "token_id", "reason"}
+AUDIT_KEYS = {"ts", "level", "msg", "request_id", "trace_id", "span_id", "client", "method", "route",
+              "status", "result"}
+OPTIONAL_KEYS = {"credential_id", "credential_name", "module", "version", "token_id", "reason"}
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -222,7 +223,10 @@ def test_token_management_is_audited_with_the_token_id(module_spoke, api):
 def test_traceparent_gives_the_trace_id(module_spoke, api):
     r = api.create_module(unique("audtr"))
     assert r.status_code == 201
-    assert "trace_id" not in audit_of(module_spoke, r)
+    # Without a traceparent the request starts a trace of its own.
+    own = audit_of(module_spoke, r)
+    assert re.fullmatch(r"[0-9a-f]{32}", own["trace_id"]) and own["trace_id"] != TRACE_ID, own
+    assert re.fullmatch(r"[0-9a-f]{16}", own["span_id"]), own
     r = api.post("/modules", json={"name": unique("audtr")}, headers={"traceparent": TRACEPARENT})
     assert r.status_code == 201
     assert audit_of(module_spoke, r)["trace_id"] == TRACE_ID

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UNITS = ["spoke.service", "spoke.socket", "spoke-health.socket"]
+UNITS = ["spoke.service", "spoke.socket", "spoke-health.socket", "spoke-backup.service",
+         "spoke-backup.timer"]
 MAX_EXPOSURE = 2.0
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
@@ -17,10 +18,12 @@ pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
 
 
 def units_in(tmp_path, spoke_bin, edit=None):
-    """Copies of the units with ExecStart pointing at the built server (verify checks it exists)."""
+    """Copies of the units with ExecStart pointing at the built server and the backup script in
+    the tree (verify checks they exist)."""
     for name in UNITS:
         text = (ROOT / "systemd" / name).read_text()
         text = text.replace("ExecStart=/usr/bin/spoke-server", f"ExecStart={spoke_bin}")
+        text = text.replace("ExecStart=/usr/lib/spoke/backup", f"ExecStart={ROOT}/scripts/backup")
         if edit:
             text = edit(name, text)
         (tmp_path / name).write_text(text)
@@ -75,3 +78,14 @@ def test_the_units_agree_with_the_server():
     assert stop > 30
     # Never left down for good after a burst of crashes.
     assert service["StartLimitIntervalSec"] == ["0"] and service["Restart"] == ["on-failure"]
+
+
+def test_the_backup_unit_runs_the_packaged_script_on_a_timer():
+    backup = settings("spoke-backup.service")
+    assert backup["Type"] == ["oneshot"] and backup["User"] == ["spoke"]
+    assert backup["ExecStart"][0].startswith("/usr/lib/spoke/backup --keep ")
+    assert settings("spoke-backup.timer")["OnCalendar"] == ["hourly"]
+    packaging = (ROOT / "cmake" / "Packaging.cmake").read_text()
+    for name in ("scripts/backup", "scripts/restore", "scripts/backup-common.sh",
+                 "systemd/spoke-backup.service", "systemd/spoke-backup.timer"):
+        assert name in packaging, name

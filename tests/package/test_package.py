@@ -13,7 +13,11 @@ BUILD = os.environ.get("SPOKE_PACKAGE_BUILD_DIR", str(ROOT / "build"))
 FILES = ["/usr/bin/spoke-server", "/lib/systemd/system/spoke.service",
          "/lib/systemd/system/spoke.socket", "/lib/systemd/system/spoke-health.socket",
          "/etc/spoke/spoke.env", "/usr/lib/spoke/spoke-check.sh",
-         "/usr/share/doc/spoke/deployment.md", "/usr/share/doc/spoke/examples/nginx/spoke.conf"]
+         "/usr/share/doc/spoke/deployment.md", "/usr/share/doc/spoke/examples/nginx/spoke.conf",
+         "/usr/share/doc/spoke/examples/prometheus/alerts.yml",
+         "/usr/share/doc/spoke/examples/grafana/spoke.json", "/usr/lib/spoke/backup",
+         "/usr/lib/spoke/restore", "/usr/lib/spoke/backup-common.sh",
+         "/lib/systemd/system/spoke-backup.service", "/lib/systemd/system/spoke-backup.timer"]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dpkg -i needs root")
 

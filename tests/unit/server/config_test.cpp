@@ -240,7 +240,7 @@ TEST(LegacyConfigTest, TheOriginalDeploymentGuidesEnvironmentLoads) {
     EXPECT_NE(c.inert.at("SPOKE_REDIS_POOL_SIZE").find("one pipelined connection"),
               std::string::npos);
     EXPECT_TRUE(c.inert.contains("SPOKE_REDIS_MAX_RETRIES"));
-    EXPECT_EQ(c.other.at("SPOKE_OTEL_SERVICE_VERSION"), "1.0.0");
+    EXPECT_EQ(c.otel.service_version, "1.0.0");
 }
 
 TEST(LegacyConfigTest, ItsVariablesAreStillChecked) {

@@ -28,6 +28,8 @@ namespace {
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr std::chrono::milliseconds kStatusEvery{5000};
+// How often the readiness checks run for /metrics (besides every /health/ready).
+constexpr std::chrono::milliseconds kReadinessEvery{5000};
 constexpr size_t kHealthConnections = 64;
 constexpr size_t kHealthReserveDescriptors = 4;
 // One metric with its HELP and TYPE lines; `labels` without braces, may be empty.
@@ -218,6 +220,7 @@ ControlPlane::ControlPlane(Config& config, std::vector<std::unique_ptr<ApiLoop>>
     }
     watchdog_timer_ = std::make_unique<Timer>(loop_, [this] { watchdog_tick(); });
     drain_timer_ = std::make_unique<Timer>(loop_, [this] { check_drained(); });
+    readiness_timer_ = std::make_unique<Timer>(loop_, [this] { refresh_readiness(); });
 }
 
 ControlPlane::~ControlPlane() {
@@ -237,6 +240,7 @@ int ControlPlane::run() {
                 {"port", static_cast<int64_t>(config_.port)},
                 {"health_port", static_cast<int64_t>(config_.health_port)}});
     watchdog_tick();
+    refresh_readiness();
     loop_.run();
     return exit_code_;
 }
@@ -398,21 +402,37 @@ void ControlPlane::handle_live(HttpExchange& ex) {
     }
 }
 
-void ControlPlane::check_readiness(Callback<void(ReadinessReport)> done) {
-    storage_->check_health(
-        [this, done = std::move(done)](Result<std::vector<StorageCheck>> checks) mutable {
-            std::optional<InvalidationSubscriber::Health> redis;
-            if (invalidations_) redis = invalidations_->health();
-            done(ReadinessReport::evaluate(checks, redis, state_ != State::Running));
-        });
+void ControlPlane::check_readiness(Callback<void(const ReadinessReport&)> done) {
+    const uint64_t started = ++readiness_started_;
+    storage_->check_health([this, started, done = std::move(done)](
+                               Result<std::vector<StorageCheck>> checks) mutable {
+        std::optional<InvalidationSubscriber::Health> redis;
+        if (invalidations_) redis = invalidations_->health();
+        ReadinessReport report = ReadinessReport::evaluate(checks, redis, state_ != State::Running);
+        // Kept for /metrics unless a check started later has finished first.
+        if (started > readiness_kept_) {
+            readiness_kept_ = started;
+            last_readiness_ = report;
+        }
+        done(report);
+    });
+}
+
+void ControlPlane::refresh_readiness() {
+    if (!readiness_pending_) {
+        readiness_pending_ = true;
+        check_readiness([this](const ReadinessReport&) { readiness_pending_ = false; });
+    }
+    readiness_timer_->arm(kReadinessEvery);
 }
 
 void ControlPlane::handle_ready(HttpExchange& ex) {
-    check_readiness([handle = ExchangeHandle(health_.get(), ex.id())](ReadinessReport report) {
-        HttpExchange* live = handle.get();
-        if (live == nullptr) return;
-        live->reply(report.ready() ? 200 : 503, kJson, report.json());
-    });
+    check_readiness(
+        [handle = ExchangeHandle(health_.get(), ex.id())](const ReadinessReport& report) {
+            HttpExchange* live = handle.get();
+            if (live == nullptr) return;
+            live->reply(report.ready() ? 200 : 503, kJson, report.json());
+        });
 }
 
 void ControlPlane::handle_metrics(HttpExchange& ex) {
@@ -420,16 +440,12 @@ void ControlPlane::handle_metrics(HttpExchange& ex) {
         reply_route_not_found(ex);
         return;
     }
-    // The readiness checks run at each scrape, so spoke_ready is what /health/ready would answer.
-    check_readiness(
-        [this, handle = ExchangeHandle(health_.get(), ex.id())](ReadinessReport report) {
-            HttpExchange* live = handle.get();
-            if (live == nullptr) return;
-            live->reply(200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(report));
-        });
+    // Never waits on a dependency (a hung database must not make scrapes time out): spoke_ready
+    // is the last readiness evaluation, by /health/ready or the periodic check.
+    ex.reply(200, "text/plain; version=0.0.4; charset=utf-8", render_metrics());
 }
 
-std::string ControlPlane::render_metrics(const ReadinessReport& readiness) const {
+std::string ControlPlane::render_metrics() const {
     std::vector<const RequestMetrics*> all;
     size_t inflight = 0;
     for (const auto& l : loops_) {
@@ -468,7 +484,11 @@ std::string ControlPlane::render_metrics(const ReadinessReport& readiness) const
     out += "spoke_build_info{version=\"" SPOKE_VERSION "\",storage=";
     append_json_string(out, config_.storage_type);
     out += "} 1\n";
-    readiness.append_metrics(out);
+    if (last_readiness_) {
+        ReadinessReport readiness = *last_readiness_;
+        readiness.draining = state_ != State::Running;
+        readiness.append_metrics(out);
+    }
     if (spans_ != nullptr) spans_->append_metrics(out);
     process_metrics_.render(out);
     return out;

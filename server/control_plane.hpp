@@ -4,6 +4,7 @@
 // through their thread-safe calls (mailbox posts, atomic counters).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,9 +65,12 @@ class ControlPlane {
     void handle_live(HttpExchange& ex);
     void handle_ready(HttpExchange& ex);
     void handle_metrics(HttpExchange& ex);
-    // Runs the readiness checks (storage, its dependencies, Redis); `done` on this loop.
-    void check_readiness(Callback<void(ReadinessReport)> done);
-    std::string render_metrics(const ReadinessReport& readiness) const;
+    // Runs the readiness checks (storage, its dependencies, Redis); `done` on this loop. The
+    // newest result is kept for /metrics.
+    void check_readiness(Callback<void(const ReadinessReport&)> done);
+    // The periodic check (one at a time): spoke_ready stays current without Prometheus waiting.
+    void refresh_readiness();
+    std::string render_metrics() const;
 
     Config& config_;
     std::vector<std::unique_ptr<ApiLoop>>& loops_;
@@ -91,6 +95,11 @@ class ControlPlane {
     std::vector<event*> signal_events_;
     std::unique_ptr<Timer> watchdog_timer_;
     std::unique_ptr<Timer> drain_timer_;
+    std::unique_ptr<Timer> readiness_timer_;
+    std::optional<ReadinessReport> last_readiness_;  // null until the first check ends
+    uint64_t readiness_started_ = 0;                 // checks started
+    uint64_t readiness_kept_ = 0;                    // which one last_readiness_ is
+    bool readiness_pending_ = false;                 // a periodic check is running
     State state_ = State::Running;
     int64_t drain_deadline_ms_ = 0;
     int64_t last_status_ms_ = 0;

@@ -11,10 +11,12 @@
 #include <ctime>
 
 #include "reactor/host_resolver.hpp"
+#include "reactor/trace_scope.hpp"
 
 namespace spoke {
 
 namespace {
+
 // Tasks run per wakeup before yielding back to I/O, so a flood of completions cannot starve
 // sockets.
 constexpr size_t kMaxDeferredPerWakeup = 256;
@@ -73,6 +75,7 @@ HostResolver& EventLoop::resolver() {
 }
 
 void EventLoop::post(Task task) {
+    task = in_current_trace(std::move(task));  // runs in the trace it was posted from
     bool was_empty;
     {
         std::lock_guard lock(mailbox_mutex_);
@@ -87,7 +90,7 @@ void EventLoop::post(Task task) {
 }
 
 void EventLoop::defer(Task task) {
-    deferred_.push_back(std::move(task));
+    deferred_.push_back(in_current_trace(std::move(task)));
     if (deferred_.size() == 1) event_active(defer_event_, EV_TIMEOUT, 0);
 }
 

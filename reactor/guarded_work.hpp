@@ -14,11 +14,13 @@
 #include <string_view>
 #include <utility>
 
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/lifetime.hpp"
 #include "reactor/log.hpp"
+#include "reactor/trace_scope.hpp"
 #include "reactor/work_admission.hpp"
 #include "reactor/worker_pool.hpp"
 
@@ -39,12 +41,35 @@ Result<T> call_guarded(std::string_view what, F&& work) {
     }
 }
 
+// A job's place in its request's trace: the context it was submitted in, and a span named after
+// the work ("compile", ...) around it on the worker, with the time it waited in the queue.
+struct TracedJob {
+    std::optional<TraceContext> parent;
+    int64_t submitted_ns = 0;
+
+    static TracedJob submitted() {
+        TracedJob job{TraceScope::capture(), 0};
+        if (job.parent) job.submitted_ns = wall_ns();
+        return job;
+    }
+    template <class T, class F>
+    Result<T> run(std::string_view what, F& work) {
+        ChildSpan span = ChildSpan::start_in(parent, what, Span::Kind::Internal);
+        if (span.active()) span.set("spoke.job.queued_us", (wall_ns() - submitted_ns) / 1000);
+        Result<T> result = call_guarded<T>(what, work);
+        span.finish(!result.ok());
+        return result;
+    }
+};
+
 // `what` names the work in errors and logs ("compile", "lint", ...); a string literal.
 template <class T>
 void run_guarded(WorkerPool& pool, EventLoop& loop, std::string_view what,
                  Callback<Result<T>()> work, Callback<void(Result<T>)> done) {
-    pool.submit([&loop, what, work = std::move(work), done = std::move(done)]() mutable {
-        Result<T> result = call_guarded<T>(what, work);
+    pool.submit([&loop, what, work = std::move(work), done = std::move(done),
+                 job = TracedJob::submitted()]() mutable {
+        TraceScope scope(job.parent);
+        Result<T> result = job.run<T>(what, work);
         loop.post([done = std::move(done), result = std::move(result)]() mutable {
             done(std::move(result));
         });
@@ -65,14 +90,16 @@ void run_admitted(WorkerPool& pool, EventLoop& loop, WorkAdmission& admission, L
         return;
     }
     pool.submit([&loop, &admission, slot = std::move(*slot), wanted = std::move(wanted), what,
-                 work = std::move(work), done = std::move(done)]() mutable {
+                 work = std::move(work), done = std::move(done),
+                 job = TracedJob::submitted()]() mutable {
+        TraceScope scope(job.parent);
         std::optional<Result<T>> result;
         if (!wanted.alive()) {
             admission.count_skipped();
             result.emplace(Error::unavailable(std::string(what) +
                                               " skipped: its request was already answered"));
         } else {
-            result.emplace(call_guarded<T>(what, work));
+            result.emplace(job.run<T>(what, work));
         }
         {
             // The place is free once the work is done, before the completion is posted.

@@ -11,11 +11,13 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <optional>
 
 #include "common/clock.hpp"
 #include "reactor/http_connection.hpp"
 #include "reactor/log.hpp"
 #include "reactor/log_throttle.hpp"
+#include "reactor/trace_scope.hpp"
 
 namespace spoke {
 
@@ -266,6 +268,9 @@ void HttpServer::dispatch(HttpConnection& conn, std::unique_ptr<HttpRequest> req
     Router::Match match = router_.match(ex.method(), ex.path());
     if (match.handler != nullptr) {
         ex.set_route(match.route, match.index);
+        // What the handler starts (statements, S3 requests, jobs) belongs to this request's span.
+        std::optional<TraceScope> scope;
+        if (options_.traced) scope.emplace(ex.trace());
         (*match.handler)(ex, match.params);
     } else if (match.bad_encoding) {
         router_.bad_path()(ex, match.params);

@@ -58,6 +58,9 @@ struct HttpServerOptions {
     HttpCounters* counters = nullptr;  // null: counters of this server's own
     // Shared by the servers of one listener (HttpSharedState::accept_mutex); null: its own.
     std::mutex* accept_mutex = nullptr;
+    // Each request's trace is current while its handler runs, so what it causes records child
+    // spans (reactor/trace_scope.hpp); for a server whose observer exports the server spans.
+    bool traced = false;
 };
 
 class HttpServer {

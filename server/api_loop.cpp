@@ -36,6 +36,7 @@ HttpServerOptions http_options(const Config& config, HttpSharedState& shared) {
     o.budget = &shared.budget;
     o.counters = &shared.counters;
     o.accept_mutex = &shared.accept_mutex;
+    o.traced = config.otel.enabled;
     return o;
 }
 }  // namespace

@@ -16,6 +16,7 @@
 #include "reactor/host_resolver.hpp"
 #include "reactor/listener.hpp"
 #include "reactor/log.hpp"
+#include "reactor/trace_scope.hpp"
 #include "reactor/worker_pool.hpp"
 #include "server/api_loop.hpp"
 #include "server/cluster_shared.hpp"
@@ -237,6 +238,7 @@ int run_server(Config config) {
             config.otel.service_version.empty() ? SPOKE_VERSION : config.otel.service_version;
         s.insecure = config.otel.insecure;
         spans = std::make_unique<SpanExporter>(std::move(s));
+        install_span_sink(spans.get());
     }
     std::vector<std::unique_ptr<ApiLoop>> loops;
     for (unsigned i = 0; i < config.threads; ++i) {
@@ -266,6 +268,7 @@ int run_server(Config config) {
     codegen.stop();
     pool.reset();
     loops.clear();
+    install_span_sink(nullptr);  // nothing that could record a span is left
     Log::write(LogLevel::Info, "stopped", {{"exit_code", static_cast<int64_t>(exit_code)}});
     return exit_code;
 }

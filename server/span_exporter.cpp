@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "backends/s3/curl_multi.hpp"
 #include "reactor/log.hpp"
@@ -17,6 +18,11 @@ void append_attribute(std::string& out, std::string_view key, std::string_view v
     out += ",\"value\":{\"stringValue\":";
     append_json_string(out, value);
     out += "}}";
+}
+
+void append_decimal(std::string& out, int64_t value) {
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
 size_t discard(char*, size_t size, size_t count, void*) {
@@ -129,15 +135,21 @@ std::string SpanExporter::encode(const std::vector<Span>& spans) const {
     for (const Span& s : spans) {
         if (!first) out += ",";
         first = false;
-        out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id + "\"";
-        if (!s.parent_span_id.empty()) out += ",\"parentSpanId\":\"" + s.parent_span_id + "\"";
+        // Appends only: a temporary string per field was a third of what encoding cost.
+        out.append("{\"traceId\":\"").append(s.trace_id);
+        out.append("\",\"spanId\":\"").append(s.span_id).append("\"");
+        if (!s.parent_span_id.empty()) {
+            out.append(",\"parentSpanId\":\"").append(s.parent_span_id).append("\"");
+        }
         out += ",\"name\":";
         append_json_string(out, s.name);
-        out += ",\"kind\":" + std::to_string(static_cast<int>(s.kind));
+        out.append(",\"kind\":").append(1, static_cast<char>('0' + static_cast<int>(s.kind)));
         // 64-bit nanoseconds as strings: the OTLP JSON mapping of fixed64.
-        out += ",\"startTimeUnixNano\":\"" + std::to_string(s.start_unix_ns) + "\"";
-        out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_unix_ns) + "\"";
-        out += ",\"attributes\":[";
+        out += ",\"startTimeUnixNano\":\"";
+        append_decimal(out, s.start_unix_ns);
+        out += "\",\"endTimeUnixNano\":\"";
+        append_decimal(out, s.end_unix_ns);
+        out += "\",\"attributes\":[";
         bool first_attribute = true;
         for (const auto& [key, value] : s.attributes) {
             if (!first_attribute) out += ",";
@@ -149,7 +161,9 @@ std::string SpanExporter::encode(const std::vector<Span>& spans) const {
             first_attribute = false;
             out += "{\"key\":";
             append_json_string(out, key);
-            out += ",\"value\":{\"intValue\":\"" + std::to_string(value) + "\"}}";
+            out += ",\"value\":{\"intValue\":\"";
+            append_decimal(out, value);
+            out += "\"}}";
         }
         out += "],\"status\":{\"code\":";
         out += s.error ? "2" : "0";  // STATUS_CODE_ERROR : STATUS_CODE_UNSET

@@ -14,20 +14,9 @@
 #include <utility>
 #include <vector>
 
-namespace spoke {
+#include "reactor/span.hpp"
 
-// One finished span, as OTLP describes it.
-struct Span {
-    enum class Kind { Internal = 1, Server = 2, Client = 3 };
-    std::string trace_id, span_id, parent_span_id;  // hex; parent empty for a root span
-    std::string name;
-    Kind kind = Kind::Internal;
-    int64_t start_unix_ns = 0;
-    int64_t end_unix_ns = 0;
-    bool error = false;
-    std::vector<std::pair<std::string, std::string>> attributes;
-    std::vector<std::pair<std::string, int64_t>> int_attributes;
-};
+namespace spoke {
 
 struct SpanExporterSettings {
     std::string endpoint;  // the collector's base URL; spans go to <endpoint>/v1/traces
@@ -40,15 +29,15 @@ struct SpanExporterSettings {
     std::chrono::milliseconds timeout{2000};
 };
 
-class SpanExporter {
+class SpanExporter final : public SpanSink {
   public:
     explicit SpanExporter(SpanExporterSettings settings);
-    ~SpanExporter();  // stop()
+    ~SpanExporter() override;  // stop()
     SpanExporter(const SpanExporter&) = delete;
     SpanExporter& operator=(const SpanExporter&) = delete;
 
     // Any thread; never waits for the collector.
-    void submit(Span span);
+    void submit(Span span) override;
     // Sends what is queued (one last attempt, bounded by the timeout) and ends the thread.
     void stop();
 

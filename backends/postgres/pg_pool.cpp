@@ -1,6 +1,7 @@
 #include "backends/postgres/pg_pool.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "backends/resilience/breaker_board.hpp"
 #include "backends/resilience/retry_backoff.hpp"
 #include "reactor/timer.hpp"
+#include "reactor/trace_scope.hpp"
 
 namespace spoke {
 
@@ -113,8 +115,51 @@ void PgPool::start() {
     impl_->monitor.start();
 }
 
+namespace {
+
+// Statement text in a span is capped: some are long, and the text is only there to recognise them.
+constexpr size_t kMaxTracedStatement = 1024;
+
+// The statement's first keyword ("SELECT", "WITH", "INSERT"): the span's name.
+std::string_view statement_operation(std::string_view sql) {
+    size_t begin = sql.find_first_not_of(" \t\r\n(");
+    if (begin == std::string_view::npos) return "SQL";
+    size_t end = begin;
+    while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end])) != 0) ++end;
+    return end > begin ? sql.substr(begin, end - begin) : std::string_view("SQL");
+}
+
+std::string_view route_name(PgRoute route) {
+    switch (route) {
+        case PgRoute::Write:
+            return "write";
+        case PgRoute::ReadPrimary:
+            return "read_primary";
+        case PgRoute::Read:
+            return "read";
+    }
+    return "read";
+}
+
+}  // namespace
+
 void PgPool::query(PgRoute route, std::string sql, std::vector<std::optional<std::string>> params,
                    Callback<void(PgReply)> done) {
+    ChildSpan span = ChildSpan::start(statement_operation(sql), Span::Kind::Client);
+    if (span.active()) {
+        span.set("db.system.name", "postgresql");
+        span.set("db.operation.name", std::string(statement_operation(sql)));
+        span.set("db.query.text", sql.substr(0, kMaxTracedStatement));
+        span.set("spoke.db.route", std::string(route_name(route)));
+        done = continue_in(std::move(span), std::move(done), [](ChildSpan& sp, const PgReply& r) {
+            sp.set("spoke.db.replica", r.from_replica ? "true" : "false");
+            if (r.result.ok()) return false;
+            sp.set("error.type",
+                   r.result.error().sqlstate.empty() ? "connection" : r.result.error().sqlstate);
+            sp.set("error.message", r.result.error().message);
+            return true;
+        });
+    }
     PgStatement s;
     s.route = route;
     s.sql = std::move(sql);

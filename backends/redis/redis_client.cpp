@@ -4,6 +4,7 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/host_resolver.hpp"
 #include "reactor/log.hpp"
+#include "reactor/trace_scope.hpp"
 
 namespace spoke {
 
@@ -190,6 +191,18 @@ void RedisClient::command(std::vector<std::string> args, RedisCompletion done) {
             done(Error::unavailable("redis: not connected"));
         });
         return;
+    }
+    // Named by the command only: keys and values may carry what a trace must not (token digests).
+    ChildSpan span = ChildSpan::start(args.empty() ? "redis" : args.front(), Span::Kind::Client);
+    if (span.active()) {
+        span.set("db.system.name", "redis");
+        if (!args.empty()) span.set("db.operation.name", args.front());
+        done = continue_in(std::move(span), std::move(done),
+                           [](ChildSpan& sp, const Result<RedisReply>& r) {
+                               if (r.ok() && !r->is_error()) return false;
+                               sp.set("error.message", r.ok() ? r->str : r.error().message);
+                               return true;
+                           });
     }
     const int64_t started = monotonic_us();
     connection_->command(std::move(args),

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "backends/s3/sigv4.hpp"
+#include "reactor/trace_scope.hpp"
 #include "registry/digest.hpp"
 
 namespace spoke {
@@ -131,6 +132,23 @@ void S3Client::start(const char* method, std::string key, std::string body,
     auto fail_later = [this](Callback<void(Result<Response>)> d, Error e) {
         loop_.defer([d = std::move(d), e = std::move(e)]() mutable { d(std::move(e)); });
     };
+    ChildSpan span = ChildSpan::start(std::string("S3 ") + method, Span::Kind::Client);
+    std::string traceparent;
+    if (span.active()) {
+        traceparent = "traceparent: " + span.context().traceparent();
+        span.set("http.request.method", method);
+        span.set("aws.s3.bucket", config_.bucket);
+        if (!key.empty()) span.set("aws.s3.key", key);
+        done = continue_in(std::move(span), std::move(done),
+                           [](ChildSpan& sp, const Result<Response>& r) {
+                               if (!r.ok()) {
+                                   sp.set("error.message", r.error().message);
+                                   return true;
+                               }
+                               sp.set("http.response.status_code", static_cast<int64_t>(r->status));
+                               return r->status >= 500;
+                           });
+    }
     auto state = std::make_unique<RequestState>();
     try {
         state->what = std::string(method) + " " + quote_value(key.empty() ? config_.bucket : key);
@@ -159,7 +177,8 @@ void S3Client::start(const char* method, std::string key, std::string body,
              {"Host: " + target.host, "x-amz-date: " + amz_date,
               "x-amz-content-sha256: " + payload_hash, "Authorization: " + sig.authorization,
               // libcurl would wait up to 1 s for "100 Continue" before large PUT bodies.
-              std::string("Expect:")}) {
+              std::string("Expect:"), traceparent}) {
+            if (line.empty()) continue;  // no trace to propagate (not signed: SigV4 allows that)
             curl_slist* next = curl_slist_append(list, line.c_str());
             if (next == nullptr) {
                 curl_slist_free_all(list);

@@ -9,6 +9,7 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/guarded_work.hpp"
 #include "reactor/log.hpp"
+#include "reactor/trace_scope.hpp"
 #include "reactor/worker_pool.hpp"
 #include "registry/codegen/inprocess_generators.hpp"
 #include "registry/digest.hpp"
@@ -156,11 +157,14 @@ void CodegenService::admit(CodegenLoop at, std::unique_ptr<Pending> pending, boo
     const bool wait = pending->request.wait;
     // A waiter hears of the generation on its own loop; it owns the request's completion.
     auto waiter = [&](std::shared_ptr<const GenerationProgress> progress) {
-        return Waiter{&at.loop, [format, progress, done = std::move(pending->done)](
-                                    Result<GeneratedArchives> archives) mutable {
-                          if (!archives) return done(std::move(archives).error());
-                          done(ArtifactStatus{false, std::move(progress), archives->of(format)});
-                      }};
+        // In its own request's trace, though the generation may belong to another's.
+        return Waiter{
+            &at.loop,
+            in_current_trace(ArchivesDone([format, progress, done = std::move(pending->done)](
+                                              Result<GeneratedArchives> archives) mutable {
+                if (!archives) return done(std::move(archives).error());
+                done(ArtifactStatus{false, std::move(progress), archives->of(format)});
+            }))};
     };
 
     std::unique_lock lock(mutex_);
@@ -307,7 +311,7 @@ void CodegenService::schedule(Task start) {
     std::unique_lock lock(mutex_);
     if (stopped_) return;
     if (running_ >= max_running_) {
-        waiting_.push_back(std::move(start));
+        waiting_.push_back(in_current_trace(std::move(start)));
         return;
     }
     ++running_;

@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import re
+import time
 
 import requests
 
@@ -186,3 +187,15 @@ def scrape_metrics(health_client):
 def metric(samples, name, **labels):
     """One sample of scrape_metrics' result (0 when absent)."""
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def wait_redis_up(server, timeout_s=15.0):
+    """Until the server's /health/ready says redis is up (the channel subscribed and delivering)."""
+    deadline = time.monotonic() + timeout_s
+    body = None
+    while time.monotonic() < deadline:
+        body = requests.get(server.health_url + "/health/ready", timeout=5).json()
+        if body["checks"].get("redis", {}).get("status") == "up":
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"redis not up on {server.name}: {body}")

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from harness import redis_servers
-from harness.spoke_api import assert_error, proto, unique
+from harness.spoke_api import assert_error, proto, unique, wait_redis_up
 from harness.spoke_process import _psql, free_port
 
 pytestmark = [
@@ -38,18 +38,6 @@ def redis_env(url=None, **extra):
            "SPOKE_REDIS_TIMEOUT": f"{TIMEOUT_MS}ms"}
     env.update(extra)
     return env
-
-
-def wait_redis_up(server, timeout_s=15.0):
-    """Until /health/ready says redis is up (the channel subscribed and delivering)."""
-    deadline = time.monotonic() + timeout_s
-    body = None
-    while time.monotonic() < deadline:
-        body = requests.get(server.health_url + "/health/ready", timeout=5).json()
-        if body["checks"].get("redis", {}).get("status") == "up":
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"redis not up on {server.name}: {body}")
 
 
 def pair(spawn_spoke, **extra):

@@ -1,9 +1,14 @@
 """Traces over OTLP/HTTP (SPOKE_OTEL_*) to a collector the test runs: the caller's W3C trace is
 continued (or a new one started), spans carry their attributes and the logs their ids, and a
-collector that hangs or is gone slows no request; its spans are dropped and counted."""
+collector that hangs or is gone slows no request; its spans are dropped and counted. What a
+request causes (a compile on a worker; PostgreSQL statements, S3 requests and Redis commands)
+are child spans of its server span, and S3 receives the trace in its requests' `traceparent`."""
 
+import http.client
 import json
+import os
 import socket
+import urllib.parse
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from harness.spoke_api import SpokeClient, scrape_metrics, metric
-from harness.spoke_process import free_port, run_once
+from harness.spoke_api import SpokeClient, metric, scrape_metrics, wait_redis_up
+from harness.spoke_process import free_port, postgres_environment, run_once
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -108,7 +113,8 @@ def test_the_callers_trace_is_continued_and_exported(spawn_spoke, collector):
     r = requests.get(f"{server.url}/modules/nope", timeout=5,
                      headers={"traceparent": f"00-{TRACE_ID}-{PARENT}-01", "X-Request-Id": "tr-1"})
     assert r.status_code == 404
-    [(resource, span)] = collector.wait_for(lambda s: s["traceId"] == TRACE_ID)
+    # The server span; on postgres its statements are spans of the same trace too.
+    [(resource, span)] = collector.wait_for(lambda s: s["traceId"] == TRACE_ID and s["kind"] == 2)
     assert resource["service.name"] == "spoke-registry"
     assert resource["service.version"] == "9.9.9-test"
     assert span["parentSpanId"] == PARENT and len(span["spanId"]) == 16
@@ -149,6 +155,144 @@ def test_a_write_gets_its_span_and_the_audit_line_its_ids(spawn_spoke, collector
     assert span["name"] == "POST /modules/{name}/versions"
     assert attributes(span)["http.response.status_code"] == "201"
     client.close()
+
+
+def server_span(collector, request_id):
+    [(_, span)] = collector.wait_for(lambda s: attributes(s).get("spoke.request_id") == request_id)
+    return span
+
+
+def children(collector, parent, match, timeout_s=10.0):
+    """The spans of `parent`'s trace whose parent it is and that `match`: at least one."""
+    found = collector.wait_for(lambda s: s["traceId"] == parent["traceId"]
+                               and s.get("parentSpanId") == parent["spanId"] and match(s),
+                               timeout_s)
+    return [s for _, s in found]
+
+
+def within(child, parent):
+    return (int(parent["startTimeUnixNano"]) <= int(child["startTimeUnixNano"])
+            <= int(child["endTimeUnixNano"]) <= int(parent["endTimeUnixNano"]))
+
+
+def test_a_push_compiles_in_a_child_span_of_its_request(spawn_spoke, collector):
+    server = spawn_spoke(env=otel_env(collector.url))
+    client = server.client()
+    module = client.new_module("compiled")
+    r = client.request("POST", f"/modules/{module}/versions",
+                       json={"version": "1.0.0", "files": [
+                           {"path": "a.proto", "content": 'syntax = "proto3";\npackage c;\n'
+                                                          "message A { string id = 1; }\n"}]},
+                       headers={"traceparent": f"00-{TRACE_ID}-{PARENT}-01"})
+    assert r.status_code == 201, r.text
+    parent = server_span(collector, r.headers["X-Request-Id"])
+    assert parent["traceId"] == TRACE_ID and parent["parentSpanId"] == PARENT
+    [compile_span] = children(collector, parent, lambda s: s["name"] == "compile")
+    assert compile_span["kind"] == 1 and compile_span["spanId"] != parent["spanId"]
+    assert within(compile_span, parent), (compile_span, parent)
+    assert int(attributes(compile_span)["spoke.job.queued_us"]) >= 0
+    assert compile_span["status"]["code"] == 0
+    # A push that does not compile: its compile span failed, and so did nothing else.
+    r = client.push(module, "1.0.1", {"a.proto": 'syntax = "proto3";\nmessage {\n'})
+    assert r.status_code == 422, r.text
+    failed = server_span(collector, r.headers["X-Request-Id"])
+    [bad] = children(collector, failed, lambda s: s["name"] == "compile")
+    assert bad["status"]["code"] == 2 and failed["status"]["code"] == 0
+    client.close()
+
+
+class RecordingProxy:
+    """Forwards every request unchanged (Host included, so SigV4 signatures still verify) to
+    `target` and keeps each request's method and traceparent header."""
+
+    def __init__(self, target):
+        self.seen = []
+        self.lock = threading.Lock()
+        proxy = self
+        upstream = urllib.parse.urlsplit(target)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def relay(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                with proxy.lock:
+                    proxy.seen.append((self.command, self.headers.get("traceparent")))
+                conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=10)
+                conn.request(self.command, self.path, body=body, headers=dict(self.headers))
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = relay
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.postgres_only("PostgreSQL statements, S3 requests and Redis commands")
+def test_statements_s3_requests_and_redis_commands_are_child_spans(spawn_spoke, collector,
+                                                                  tmp_path):
+    env = otel_env(collector.url)
+    proxy = RecordingProxy(postgres_environment("unused")["SPOKE_S3_ENDPOINT"])
+    try:
+        env["SPOKE_S3_ENDPOINT"] = proxy.url
+        redis_port = os.environ.get("REDIS_PORT")
+        if redis_port:
+            env["SPOKE_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}"
+        server = spawn_spoke(env=env)
+        if redis_port:
+            wait_redis_up(server)
+        client = server.client()
+        module = client.new_module("stored")
+        r = client.push(module, "1.0.0", {"s.proto": 'syntax = "proto3";\npackage s;\n'
+                                                     "message S { int32 n = 1; }\n"})
+        assert r.status_code == 201, r.text
+        push = server_span(collector, r.headers["X-Request-Id"])
+        statements = children(collector, push,
+                              lambda s: attributes(s).get("db.system.name") == "postgresql")
+        for st in statements:
+            a = attributes(st)
+            assert st["kind"] == 3 and within(st, push), st
+            assert st["name"] == a["db.operation.name"] and a["db.query.text"], a
+            assert a["spoke.db.route"] in ("write", "read", "read_primary"), a
+        assert any(attributes(st)["spoke.db.route"] == "write" for st in statements)
+        s3 = children(collector, push, lambda s: s["name"].startswith("S3 "))
+        for req in s3:
+            assert req["kind"] == 3 and within(req, push), req
+            assert attributes(req)["aws.s3.bucket"], req
+        # S3 saw each request's own span as its parent: the trace goes on at the object store.
+        with proxy.lock:
+            sent = [tp for _, tp in proxy.seen if tp]
+        for req in s3:
+            assert f"00-{push['traceId']}-{req['spanId']}-01" in sent, (req["spanId"], sent)
+        if redis_port:
+            # The push's invalidation goes out on Redis in its trace (it may end after the reply).
+            commands = children(collector, push,
+                                lambda s: attributes(s).get("db.system.name") == "redis")
+            assert any(c["name"].upper() == "PUBLISH" for c in commands), commands
+            assert all(c["kind"] == 3 and c["status"]["code"] == 0 for c in commands), commands
+        client.close()
+    finally:
+        proxy.close()
 
 
 def slow_requests(server, n=100):

@@ -7,6 +7,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace spoke {
 namespace {
@@ -63,6 +64,13 @@ TEST(TraceContext, IdsAreDistinctAndChildrenPointAtTheirParent) {
     }
     EXPECT_EQ(traces.size(), 1000u);
     EXPECT_EQ(spans.size(), 1000u);
+    // Every digit turns up at every position (a missing one: (15/16)^1000, about 1e-28).
+    std::vector<std::set<char>> seen(32);
+    for (const std::string& id : traces) {
+        ASSERT_TRUE(lower_hex(id)) << id;
+        for (size_t i = 0; i < id.size(); ++i) seen[i].insert(id[i]);
+    }
+    for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].size(), 16u) << "position " << i;
     const auto parent = TraceContext::for_request(std::string_view(kTraceparent));
     const auto child = parent.child();
     EXPECT_EQ(child.trace_id(), parent.trace_id());

@@ -255,11 +255,12 @@ def test_statements_s3_requests_and_redis_commands_are_child_spans(spawn_spoke, 
     proxy = RecordingProxy(postgres_environment("unused")["SPOKE_S3_ENDPOINT"])
     try:
         env["SPOKE_S3_ENDPOINT"] = proxy.url
-        redis_port = os.environ.get("REDIS_PORT")
-        if redis_port:
-            env["SPOKE_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}"
+        # Through the sentinels: an earlier test may have failed the first master over.
+        redis_url = os.environ.get("REDIS_SENTINEL_URL")
+        if redis_url:
+            env["SPOKE_REDIS_URL"] = redis_url
         server = spawn_spoke(env=env)
-        if redis_port:
+        if redis_url:
             wait_redis_up(server)
         client = server.client()
         module = client.new_module("stored")
@@ -284,7 +285,7 @@ def test_statements_s3_requests_and_redis_commands_are_child_spans(spawn_spoke, 
             sent = [tp for _, tp in proxy.seen if tp]
         for req in s3:
             assert f"00-{push['traceId']}-{req['spanId']}-01" in sent, (req["spanId"], sent)
-        if redis_port:
+        if redis_url:
             # The push's invalidation goes out on Redis in its trace (it may end after the reply).
             commands = children(collector, push,
                                 lambda s: attributes(s).get("db.system.name") == "redis")

@@ -145,10 +145,11 @@ std::string_view route_name(PgRoute route) {
 
 void PgPool::query(PgRoute route, std::string sql, std::vector<std::optional<std::string>> params,
                    Callback<void(PgReply)> done) {
-    ChildSpan span = ChildSpan::start(statement_operation(sql), Span::Kind::Client);
+    const std::string_view operation = statement_operation(sql);
+    ChildSpan span = ChildSpan::start(operation, Span::Kind::Client);
     if (span.active()) {
         span.set("db.system.name", "postgresql");
-        span.set("db.operation.name", std::string(statement_operation(sql)));
+        span.set("db.operation.name", std::string(operation));
         span.set("db.query.text", sql.substr(0, kMaxTracedStatement));
         span.set("spoke.db.route", std::string(route_name(route)));
         done = continue_in(std::move(span), std::move(done), [](ChildSpan& sp, const PgReply& r) {

@@ -18,9 +18,30 @@ cd "$root"
 
 PY=/usr/bin/python3  # Debian's python with python3-pytest; a pyenv python may shadow it on PATH
 failed=0
+failed_stages=()
+current_stage=""
 started=$(date +%s)
 # A stage's header, with the minutes since the start: where CI's time goes, read off its log.
-stage() { printf '=== [%s +%dm%02ds] %s\n' "$(date -u +%H:%M:%S)" $(( ($(date +%s) - started) / 60 )) $(( ($(date +%s) - started) % 60 )) "$*"; }
+stage() {
+  current_stage="$*"
+  printf '=== [%s +%dm%02ds] %s\n' "$(date -u +%H:%M:%S)" $(( ($(date +%s) - started) / 60 )) $(( ($(date +%s) - started) % 60 )) "$*"
+}
+# CI shows only the log's tail, so the end names every stage that failed and the lines of its
+# output that say what failed (pytest's FAILED/ERROR lines, ctest's failed tests).
+failure_lines=$(mktemp)
+trap 'rm -f "$failure_lines"' EXIT
+stage_failed() { failed=1; failed_stages+=("$current_stage"); }
+check() {  # check COMMAND...: runs it, its output also kept to pick the failure lines from
+  local log
+  log=$(mktemp)
+  if "$@" 2>&1 | tee "$log"; then :; else
+    stage_failed
+    { echo "--- $current_stage"
+      grep -aE '^(FAILED|ERROR) |[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted)\)|^\[fuzz\].*(FAIL|crash)' "$log" | tail -n 30
+    } >> "$failure_lines"
+  fi
+  rm -f "$log"
+}
 
 run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   local name=$1 dir=$2
@@ -28,26 +49,26 @@ run_suite() {  # run_suite NAME BUILD_DIR [cmake args...]
   stage "[$name] build"
   "$root/scripts/build.sh" "$dir" -DSPOKE_TEST_HOOKS=ON "$@"
   stage "[$name] unit tests"
-  (cd "$dir" && ctest --output-on-failure -j2 -LE backing) || failed=1
+  check env -C "$dir" ctest --output-on-failure -j2 -LE backing
   stage "[$name] end-to-end tests"
-  SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+  check env SPOKE_SERVER_BIN="$dir/spoke-server" "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration"
   stage "[$name] backing services: PostgreSQL primary + streaming standby, signature-checking S3"
   local backing_bin=""
   [ -x "$dir/spoke_backing_tests" ] && backing_bin="$dir/spoke_backing_tests"
-  SPOKE_BACKING_TESTS_BIN="$backing_bin" "$root/tests/backing/run.sh" || failed=1
+  check env SPOKE_BACKING_TESTS_BIN="$backing_bin" "$root/tests/backing/run.sh"
   stage "[$name] end-to-end tests on the postgres backend (PostgreSQL primary + standby, S3; Redis master + replica + 3 Sentinels)"
-  SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
+  check env SPOKE_SERVER_BIN="$dir/spoke-server" SPOKE_TEST_STORAGE=postgres \
     "$root/tests/harness/services.sh" run --with-standby --with-s3 --with-sentinel -- \
-    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration"
   stage "[$name] generated code round trip (g++ and python3 against libprotobuf)"
-  "$root/tests/codegen/run.sh" "$dir" || failed=1
+  check "$root/tests/codegen/run.sh" "$dir"
   if [ "$name" = plain ]; then
     stage "[$name] compatibility oracle: our checker against buf breaking (WIRE, WIRE_JSON)"
-    SPOKE_COMPAT_REQUIRE=1 "$root/tests/compat/run.sh" "$dir/spoke-compat-check" -- -q || failed=1
+    check env SPOKE_COMPAT_REQUIRE=1 "$root/tests/compat/run.sh" "$dir/spoke-compat-check" -- -q
     stage "[$name] fault tests"
-    "$root/tests/faults/run.sh" "$dir/spoke-server" || failed=1
+    check "$root/tests/faults/run.sh" "$dir/spoke-server"
     stage "[$name] Debian package (cpack, dpkg -i, checks, purge)"
-    "$root/tests/package/run.sh" "$dir" || failed=1
+    check "$root/tests/package/run.sh" "$dir"
   fi
 }
 
@@ -62,20 +83,20 @@ run_tsan() {  # run_tsan BUILD_DIR
   stage "[tsan] build"
   "$root/scripts/build.sh" "$dir" -DSPOKE_TSAN=ON -DSPOKE_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug
   stage "[tsan] unit tests"
-  (cd "$dir" && TSAN_OPTIONS="$TSAN_RUN_OPTIONS" ctest --output-on-failure -j2 -LE backing) || failed=1
+  check env -C "$dir" TSAN_OPTIONS="$TSAN_RUN_OPTIONS" ctest --output-on-failure -j2 -LE backing
   stage "[tsan] end-to-end tests (filesystem backend)"
   # A TSan server needs ~25 s to get ready on this box (the code generators' start-up), not 20.
-  TSAN_OPTIONS="$TSAN_RUN_OPTIONS" SPOKE_TEST_READY_TIMEOUT=90 SPOKE_SERVER_BIN="$dir/spoke-server" \
-    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration" || failed=1
+  check env TSAN_OPTIONS="$TSAN_RUN_OPTIONS" SPOKE_TEST_READY_TIMEOUT=90 SPOKE_SERVER_BIN="$dir/spoke-server" \
+    "$PY" -m pytest -c "$root/tests/pytest.ini" "$root/tests/integration"
 }
 TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$root/tests/harness/tsan.supp"
 
 stage "clang-tidy (.clang-tidy over the whole tree)"
-"$root/scripts/tidy.sh" || failed=1
+check "$root/scripts/tidy.sh"
 
 stage "format check"
 if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find reactor registry backends handlers server tests -name '*.[ch]pp'); then
-  echo "clang-format: files above need formatting (clang-format -i)"; failed=1
+  echo "clang-format: files above need formatting (clang-format -i)"; stage_failed
 fi
 
 run_suite plain "$root/build-test" -DCMAKE_BUILD_TYPE=Release
@@ -93,10 +114,12 @@ run_tsan "$root/build-tsan"
 # copy of its seed corpus.
 FUZZ_SECONDS=${SPOKE_FUZZ_SECONDS:-20}
 stage "fuzz (libFuzzer, ASan+UBSan, $FUZZ_SECONDS s per target)"
-"$root/scripts/fuzz.sh" "$root/build-fuzz" "$FUZZ_SECONDS" || failed=1
+check "$root/scripts/fuzz.sh" "$root/build-fuzz" "$FUZZ_SECONDS"
 
 stage "end"
 if [ $failed -ne 0 ]; then
+  cat "$failure_lines"
+  printf '=== failed stage: %s\n' "${failed_stages[@]}"
   echo "=== FAILED"
   exit 1
 fi

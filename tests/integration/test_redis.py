@@ -139,6 +139,11 @@ def stalled_standby_stream():
     _psql(standby, "ALTER SYSTEM SET primary_conninfo = ''")
     _psql(standby, "SELECT pg_reload_conf()")
     try:
+        # Stopped only once its walreceiver is gone: WAL it still received would be replayed, and
+        # the test would see no stall at all (a fixed sleep here was sometimes too short).
+        stopped = lambda: _psql(  # noqa: E731
+            standby, "SELECT count(*) FROM pg_stat_wal_receiver WHERE pid IS NOT NULL") == "0"
+        assert until(stopped, 10.0) is not None, "the standby's walreceiver did not stop"
         yield
     finally:
         quoted = conninfo.replace("'", "''")
@@ -163,7 +168,6 @@ def test_an_answer_a_stalled_replica_gave_is_not_cached_past_the_stall(spawn_spo
     assert until(lambda: latest(cb, m) == "1.0.0", 5.0) is not None
     answers = []
     with stalled_standby_stream():
-        time.sleep(0.2)  # the walreceiver has stopped
         ca.push_ok(m, "1.1.0", files(1))
         assert latest(ca, m) == "1.1.0", "the writer reads past its own fence"
         # Well past the hold, B still reads the stale replica (it is not lagging, as it says).

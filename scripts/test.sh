@@ -17,7 +17,6 @@ cd "$root"
 "$root/scripts/install-deps.sh" --test
 
 PY=/usr/bin/python3  # Debian's python with python3-pytest; a pyenv python may shadow it on PATH
-failed=0
 failed_stages=()
 current_stage=""
 started=$(date +%s)
@@ -27,17 +26,17 @@ stage() {
   printf '=== [%s +%dm%02ds] %s\n' "$(date -u +%H:%M:%S)" $(( ($(date +%s) - started) / 60 )) $(( ($(date +%s) - started) % 60 )) "$*"
 }
 # CI shows only the log's tail, so the end names every stage that failed and the lines of its
-# output that say what failed (pytest's FAILED/ERROR lines, ctest's failed tests).
+# output that say what failed (pytest's FAILED/ERROR lines, ctest's failed tests, fuzz failures).
 failure_lines=$(mktemp)
 trap 'rm -f "$failure_lines"' EXIT
-stage_failed() { failed=1; failed_stages+=("$current_stage"); }
+stage_failed() { failed_stages+=("$current_stage"); }
 check() {  # check COMMAND...: runs it, its output also kept to pick the failure lines from
   local log
   log=$(mktemp)
   if "$@" 2>&1 | tee "$log"; then :; else
     stage_failed
     { echo "--- $current_stage"
-      grep -aE '^(FAILED|ERROR) |[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted)\)|^\[fuzz\].*(FAIL|crash)' "$log" | tail -n 30
+      grep -aE '^(FAILED|ERROR) |[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted)\)|^\[fuzz\] .*: FAILED' "$log" | tail -n 30
     } >> "$failure_lines"
   fi
   rm -f "$log"
@@ -117,7 +116,7 @@ stage "fuzz (libFuzzer, ASan+UBSan, $FUZZ_SECONDS s per target)"
 check "$root/scripts/fuzz.sh" "$root/build-fuzz" "$FUZZ_SECONDS"
 
 stage "end"
-if [ $failed -ne 0 ]; then
+if [ ${#failed_stages[@]} -ne 0 ]; then
   cat "$failure_lines"
   printf '=== failed stage: %s\n' "${failed_stages[@]}"
   echo "=== FAILED"

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/subject_store.hpp"
 #include "common/result.hpp"
 #include "reactor/callback.hpp"
 #include "registry/api_token.hpp"
@@ -101,6 +102,9 @@ class Storage {
     // Raises each token's last_used_at to the time given (never lowers it); unknown hashes are
     // ignored. Called in batches, not per request.
     virtual void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) = 0;
+
+    // The Confluent dialect's subjects and schemas, kept beside the modules (docs/confluent.md).
+    virtual SubjectStore& subjects() = 0;
 
     // Probes for readiness (one entry per dependency of this backend).
     virtual void check_health(Completion<std::vector<StorageCheck>> done) = 0;

@@ -42,6 +42,9 @@ struct Error {
     ErrorCode code = ErrorCode::Internal;
     std::string message;
     std::vector<ProtoDiagnostic> details;
+    // A finer code an API dialect shows (Confluent's error_code, docs/confluent.md); 0: the
+    // dialect derives one from `code`.
+    int dialect_code = 0;
 
     static Error bad_request(std::string m) { return {ErrorCode::BadRequest, std::move(m), {}}; }
     static Error not_found(std::string m) { return {ErrorCode::NotFound, std::move(m), {}}; }

@@ -80,6 +80,20 @@ class ShardedLruCache {
         }
     }
 
+    // Any thread. Drops the entry of `key`, if any.
+    void erase(std::string_view key) {
+        if (max_bytes_ == 0) return;
+        Shard& s = shard_for(key);
+        std::list<Entry> dropped;
+        std::lock_guard lock(s.mutex);
+        auto it = s.index.find(key);
+        if (it == s.index.end()) return;
+        s.bytes -= it->second->charge;
+        auto node = it->second;
+        s.index.erase(it);
+        dropped.splice(dropped.end(), s.lru, node);
+    }
+
     void clear() {
         for (auto& shard : shards_) {
             std::list<Entry> dropped;

@@ -5,6 +5,7 @@
 #include "handlers/auth_gate.hpp"
 #include "handlers/codegen_handler.hpp"
 #include "handlers/compatibility_handler.hpp"
+#include "handlers/confluent_handler.hpp"
 #include "handlers/dependency_handler.hpp"
 #include "handlers/descriptor_handler.hpp"
 #include "handlers/file_handler.hpp"
@@ -103,6 +104,44 @@ void register_api_routes(Router& router, LoopServices& services, Services& app,
 
     const ValidateHandler validate(app);
     add(M::Post, "/validate", read, bind(validate, &ValidateHandler::validate));
+
+    // Confluent's Schema Registry dialect (docs/confluent.md). A subject is a module name for
+    // prefix-limited credentials; the registry-wide settings need an unlimited admin.
+    const ConfluentHandler cf(services, app);
+    add(M::Get, "/schemas/types", read, bind(cf, &ConfluentHandler::schema_types));
+    add(M::Get, "/schemas/ids/{id}", read, bind(cf, &ConfluentHandler::schema_by_id));
+    add(M::Get, "/schemas/ids/{id}/schema", read, bind(cf, &ConfluentHandler::schema_text_by_id));
+    add(M::Get, "/schemas/ids/{id}/versions", read, bind(cf, &ConfluentHandler::schema_versions));
+    add(M::Get, "/schemas/ids/{id}/subjects", read, bind(cf, &ConfluentHandler::schema_subjects));
+    add(M::Get, "/subjects", read, bind(cf, &ConfluentHandler::subjects));
+    add(M::Post, "/subjects/{name}", read_module, bind(cf, &ConfluentHandler::lookup));
+    add(M::Delete, "/subjects/{name}", write_module, bind(cf, &ConfluentHandler::delete_subject));
+    add(M::Get, "/subjects/{name}/versions", read_module, bind(cf, &ConfluentHandler::versions));
+    add(M::Post, "/subjects/{name}/versions", write_module,
+        bind(cf, &ConfluentHandler::register_schema));
+    add(M::Get, "/subjects/{name}/versions/{version}", read_module,
+        bind(cf, &ConfluentHandler::version));
+    add(M::Delete, "/subjects/{name}/versions/{version}", write_module,
+        bind(cf, &ConfluentHandler::delete_version));
+    add(M::Get, "/subjects/{name}/versions/{version}/schema", read_module,
+        bind(cf, &ConfluentHandler::version_text));
+    add(M::Get, "/subjects/{name}/versions/{version}/referencedby", read_module,
+        bind(cf, &ConfluentHandler::referenced_by));
+    add(M::Post, "/compatibility/subjects/{name}/versions/{version}", read_module,
+        bind(cf, &ConfluentHandler::check));
+    add(M::Post, "/compatibility/subjects/{name}/versions", read_module,
+        bind(cf, &ConfluentHandler::check));
+    add(M::Get, "/config", read, bind(cf, &ConfluentHandler::get_config));
+    add(M::Put, "/config", admin_all, bind(cf, &ConfluentHandler::put_config));
+    add(M::Delete, "/config", admin_all, bind(cf, &ConfluentHandler::delete_config));
+    add(M::Get, "/config/{name}", read_module, bind(cf, &ConfluentHandler::get_config));
+    add(M::Put, "/config/{name}", admin_module, bind(cf, &ConfluentHandler::put_config));
+    add(M::Delete, "/config/{name}", admin_module, bind(cf, &ConfluentHandler::delete_config));
+    add(M::Get, "/mode", read, bind(cf, &ConfluentHandler::get_mode));
+    add(M::Put, "/mode", admin_all, bind(cf, &ConfluentHandler::put_mode));
+    add(M::Get, "/mode/{name}", read_module, bind(cf, &ConfluentHandler::get_mode));
+    add(M::Put, "/mode/{name}", admin_module, bind(cf, &ConfluentHandler::put_mode));
+    add(M::Delete, "/mode/{name}", admin_module, bind(cf, &ConfluentHandler::delete_mode));
 
 #ifdef SPOKE_TEST_HOOKS
     // Shared by its two routes; it owns the timers of pending slow requests.

@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "handlers/client_address.hpp"
+#include "handlers/confluent_reply.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/exchange_helpers.hpp"
 #include "handlers/json_codec.hpp"
@@ -44,7 +45,15 @@ void reply_refused(HttpExchange& ex, const Error& error, bool credential_sent) {
                                               ? R"(Bearer realm="spoke", error="invalid_token")"
                                               : R"(Bearer realm="spoke")");
     }
+    if (is_confluent_path(ex.path())) return reply_confluent_error(ex, error);
     reply_error(ex, error);
+}
+
+// 429 in the dialect of the route asked for.
+void reply_limited(HttpExchange& ex, std::string_view message, int64_t seconds) {
+    ex.add_log_field("denied", "RATE_LIMITED");
+    if (is_confluent_path(ex.path())) return reply_confluent_rate_limited(ex, message, seconds);
+    reply_rate_limited(ex, message, seconds);
 }
 
 struct GateContext {
@@ -67,12 +76,11 @@ void limit_then_run(const GateContext& gate, HttpExchange& ex, const RouteParams
         ex->add_header("X-RateLimit-Reset", std::to_string(d.reset_seconds));
         if (!d.allowed) {
             const int64_t seconds = std::max<int64_t>(1, (d.retry_after_ms + 999) / 1000);
-            ex->add_log_field("denied", "RATE_LIMITED");
-            return reply_rate_limited(*ex,
-                                      "rate limit exceeded (" + std::to_string(d.limit) +
-                                          " requests at once); retry in " +
-                                          std::to_string(seconds) + " s",
-                                      seconds);
+            return reply_limited(*ex,
+                                 "rate limit exceeded (" + std::to_string(d.limit) +
+                                     " requests at once); retry in " + std::to_string(seconds) +
+                                     " s",
+                                 seconds);
         }
         (*gate.handler)(*ex, params);
     });
@@ -116,12 +124,10 @@ void admit(const GateContext& gate, HttpExchange& ex, const RouteParams& params)
         if (auto wait = shared.failures.blocked(peer, monotonic_ms())) {
             shared.counters.count(AuthOutcome::Throttled);
             const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
-            ex.add_log_field("denied", "RATE_LIMITED");
-            return reply_rate_limited(
-                ex,
-                "too many failed authentications from this address; retry in " +
-                    std::to_string(seconds) + " s",
-                seconds);
+            return reply_limited(ex,
+                                 "too many failed authentications from this address; retry in " +
+                                     std::to_string(seconds) + " s",
+                                 seconds);
         }
     }
     // Which of two credentials would count is exactly what a proxy and we could disagree on.

@@ -8,6 +8,7 @@
 #include "backends/cache/cached_storage.hpp"
 #include "backends/cache/redis_shared_cache.hpp"
 #include "backends/redis/redis_client.hpp"
+#include "handlers/confluent_reply.hpp"
 #include "handlers/error_response.hpp"
 #include "handlers/json_codec.hpp"
 #include "server/cluster_shared.hpp"
@@ -72,12 +73,20 @@ ApiLoop::ApiLoop(unsigned index, const Config& config, StorageBackend& backend, 
         LoopServices{loop_, pool, *storage_, cache, settings_, codegen});
     register_api_routes(router_, *services_, *app_, access_table_);
     router_.set_fallbacks(
-        [](HttpExchange& ex, const RouteParams&) { reply_route_not_found(ex); },
+        [](HttpExchange& ex, const RouteParams&) {
+            if (is_confluent_path(ex.path())) return reply_confluent_not_found(ex);
+            reply_route_not_found(ex);
+        },
         [](HttpExchange& ex, const RouteParams& p) {
+            // Confluent clients probe optional routes and fall back on a 404 only.
+            if (is_confluent_path(ex.path())) return reply_confluent_not_found(ex);
             reply_method_not_allowed(ex, p.get("allow"));
         },
         [](HttpExchange& ex, const RouteParams&) {
-            reply_error(ex, Error::bad_request("the request path has an invalid percent-encoding"));
+            const Error bad =
+                Error::bad_request("the request path has an invalid percent-encoding");
+            if (is_confluent_path(ex.path())) return reply_confluent_error(ex, bad);
+            reply_error(ex, bad);
         });
     metrics_ = std::make_unique<RequestMetrics>(router_.route_names());
 

@@ -6,6 +6,8 @@
 #include "services/auth/authenticator.hpp"
 #include "services/auth/token_service.hpp"
 #include "services/compatibility_service.hpp"
+#include "services/confluent/schema_registration.hpp"
+#include "services/confluent/subject_service.hpp"
 #include "services/descriptor_service.hpp"
 #include "services/module_service.hpp"
 #include "services/push_service.hpp"
@@ -25,7 +27,9 @@ struct Services {
           push(env, reader, descriptors, compatibility),
           validate(env, reader),
           tokens(env, env.auth),
-          auth(env.loop, env.storage, env.auth) {}
+          auth(env.loop, env.storage, env.auth),
+          subjects(env),
+          schemas(env, subjects) {}
     Services(const Services&) = delete;
     Services& operator=(const Services&) = delete;
 
@@ -38,6 +42,8 @@ struct Services {
     ValidateService validate;
     TokenService tokens;
     Authenticator auth;
+    SubjectService subjects;     // the Confluent dialect's subjects and settings
+    SchemaRegistration schemas;  // the Confluent dialect's registrations and checks
 };
 
 }  // namespace spoke

@@ -49,6 +49,8 @@ class CachedStorage final : public Storage {
     void revoke_token(std::string id, Completion<ApiToken> done) override;
     void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
+    // Subjects are not cached here: immutable schema reads are answered from the response cache.
+    SubjectStore& subjects() override { return inner_->subjects(); }
     void use_shared_cache(SharedCache* cache) override { inner_->use_shared_cache(cache); }
     uint64_t write_position() const override { return inner_->write_position(); }
     bool reads_see(uint64_t position) override { return inner_->reads_see(position); }

@@ -1,6 +1,6 @@
 #pragma once
 // FilesystemBackend: the embedded default StorageBackend, a FilesystemStore and the root's
-// TokenFiles, shared by every loop.
+// TokenFiles and SubjectFiles, shared by every loop.
 
 #include <cstddef>
 #include <memory>
@@ -8,6 +8,7 @@
 
 #include "backends/filesystem/filesystem_store.hpp"
 #include "backends/filesystem/root_lock.hpp"
+#include "backends/filesystem/subject_files.hpp"
 #include "backends/filesystem/token_files.hpp"
 #include "backends/storage.hpp"
 
@@ -16,8 +17,11 @@ namespace spoke {
 class FilesystemBackend final : public StorageBackend {
   public:
     FilesystemBackend(RootLock lock, std::unique_ptr<FilesystemStore> store,
-                      std::unique_ptr<TokenFiles> tokens)
-        : lock_(std::move(lock)), store_(std::move(store)), tokens_(std::move(tokens)) {}
+                      std::unique_ptr<TokenFiles> tokens, std::unique_ptr<SubjectFiles> subjects)
+        : lock_(std::move(lock)),
+          store_(std::move(store)),
+          tokens_(std::move(tokens)),
+          subjects_(std::move(subjects)) {}
 
     std::string name() const override { return "filesystem"; }
     std::unique_ptr<Storage> attach(EventLoop& loop, WorkerPool& pool) override;
@@ -29,6 +33,7 @@ class FilesystemBackend final : public StorageBackend {
     RootLock lock_;  // held for as long as the store is open
     std::unique_ptr<FilesystemStore> store_;
     std::unique_ptr<TokenFiles> tokens_;
+    std::unique_ptr<SubjectFiles> subjects_;
 };
 
 // Opens the store at `root` (SPOKE_FILESYSTEM_ROOT), creating it if missing, with a content

@@ -4,6 +4,7 @@
 // API tokens are files (TokenFiles), read and written on the WorkerPool.
 
 #include "backends/filesystem/filesystem_store.hpp"
+#include "backends/filesystem/filesystem_subject_store.hpp"
 #include "backends/filesystem/token_files.hpp"
 #include "backends/storage.hpp"
 
@@ -11,9 +12,15 @@ namespace spoke {
 
 class FilesystemStorage final : public Storage {
   public:
-    // `store`, `tokens`, `loop` and `pool` outlive this adapter and every job it started.
-    FilesystemStorage(FilesystemStore& store, TokenFiles& tokens, EventLoop& loop, WorkerPool& pool)
-        : store_(store), tokens_(tokens), loop_(loop), pool_(pool) {}
+    // `store`, `tokens`, `subjects`, `loop` and `pool` outlive this adapter and every job it
+    // started.
+    FilesystemStorage(FilesystemStore& store, TokenFiles& tokens, SubjectFiles& subjects,
+                      EventLoop& loop, WorkerPool& pool)
+        : store_(store),
+          tokens_(tokens),
+          subjects_(subjects, loop, pool),
+          loop_(loop),
+          pool_(pool) {}
 
     void create_module(std::string name, std::string description, Completion<Module> done) override;
     void get_module(std::string name, Completion<Module> done) override;
@@ -37,6 +44,7 @@ class FilesystemStorage final : public Storage {
     void revoke_token(std::string id, Completion<ApiToken> done) override;
     void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
+    SubjectStore& subjects() override { return subjects_; }
 
   private:
     template <class T>
@@ -46,6 +54,7 @@ class FilesystemStorage final : public Storage {
 
     FilesystemStore& store_;
     TokenFiles& tokens_;
+    FilesystemSubjectStore subjects_;
     EventLoop& loop_;
     WorkerPool& pool_;
 };

@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "backends/schema_references_json.hpp"
+
 namespace spoke::fsjson {
 namespace {
 
@@ -239,6 +241,132 @@ Result<ApiToken> decode_token(std::string_view json) {
     if (!get_optional_time(obj, "last_used_at", t.last_used_at)) return bad("last_used_at");
     if (!get_optional_time(obj, "revoked_at", t.revoked_at)) return bad("revoked_at");
     return t;
+}
+
+namespace {
+
+bool set_settings(json_t* obj, const char* key, const SubjectSettings& settings) {
+    JsonPtr map(json_object());
+    if (!map) return false;
+    for (const auto& [subject, value] : settings) {
+        json_t* v = json_stringn(value.data(), value.size());
+        if (v == nullptr ||
+            json_object_setn_new(map.get(), subject.data(), subject.size(), v) != 0) {
+            return false;
+        }
+    }
+    return json_object_set(obj, key, map.get()) == 0;
+}
+
+bool get_settings(json_t* obj, const char* key, SubjectSettings& out) {
+    json_t* map = json_object_get(obj, key);
+    if (map == nullptr) return true;
+    if (!json_is_object(map)) return false;
+    const char* subject;
+    size_t length;
+    json_t* v;
+    json_object_keylen_foreach(map, subject, length, v) {
+        if (!json_is_string(v)) return false;
+        out.emplace(std::string(subject, length),
+                    std::string(json_string_value(v), json_string_length(v)));
+    }
+    return true;
+}
+
+}  // namespace
+
+Result<std::string> encode_schema(const StoredSchema& schema) {
+    JsonPtr root(json_object());
+    if (!root || !set(root.get(), "id", json_integer(schema.id)) ||
+        !set_string(root.get(), "schema_type", schema.schema_type) ||
+        !set_string(root.get(), "text", schema.text) ||
+        !set(root.get(), "references", references_to_json(schema.references)) ||
+        !set_string(root.get(), "digest", schema.digest)) {
+        return Error::internal("could not serialize a schema record");
+    }
+    return dump(root.get());
+}
+
+Result<StoredSchema> decode_schema(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    json_t* obj = root->get();
+    StoredSchema s;
+    if (!get_int(obj, "id", s.id) || s.id <= 0) return bad("id");
+    if (!get_string(obj, "schema_type", s.schema_type)) return bad("schema_type");
+    if (!get_string(obj, "text", s.text)) return bad("text");
+    if (!get_string(obj, "digest", s.digest)) return bad("digest");
+    if (!references_from_json(json_object_get(obj, "references"), s.references)) {
+        return bad("references");
+    }
+    return s;
+}
+
+Result<std::string> encode_subject(const std::string& subject,
+                                   const std::vector<SubjectVersion>& versions) {
+    JsonPtr root(json_object());
+    JsonPtr list(json_array());
+    if (!root || !list) return Error::internal("could not serialize a subject record");
+    for (const auto& v : versions) {
+        JsonPtr entry(json_object());
+        if (!entry || !set(entry.get(), "version", json_integer(v.version)) ||
+            !set(entry.get(), "schema_id", json_integer(v.schema_id)) ||
+            !set_string(entry.get(), "schema_digest", v.schema_digest) ||
+            !set(entry.get(), "deleted", json_boolean(v.deleted)) ||
+            json_array_append(list.get(), entry.get()) != 0) {
+            return Error::internal("could not serialize a subject record");
+        }
+    }
+    if (!set_string(root.get(), "subject", subject) ||
+        json_object_set(root.get(), "versions", list.get()) != 0) {
+        return Error::internal("could not serialize a subject record");
+    }
+    return dump(root.get());
+}
+
+Result<std::vector<SubjectVersion>> decode_subject(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    json_t* obj = root->get();
+    std::string subject;
+    if (!get_string(obj, "subject", subject)) return bad("subject");
+    json_t* list = json_object_get(obj, "versions");
+    if (!json_is_array(list)) return bad("versions");
+    std::vector<SubjectVersion> out;
+    size_t i;
+    json_t* v;
+    json_array_foreach(list, i, v) {
+        SubjectVersion sv;
+        sv.subject = subject;
+        json_t* deleted = json_object_get(v, "deleted");
+        if (!json_is_object(v) || !get_int(v, "version", sv.version) ||
+            !get_int(v, "schema_id", sv.schema_id) ||
+            !get_string(v, "schema_digest", sv.schema_digest) || !json_is_boolean(deleted)) {
+            return bad("versions");
+        }
+        sv.deleted = json_is_true(deleted);
+        out.push_back(std::move(sv));
+    }
+    return out;
+}
+
+Result<std::string> encode_settings(const SubjectSettings& compatibility,
+                                    const SubjectSettings& mode) {
+    JsonPtr root(json_object());
+    if (!root || !set_settings(root.get(), "compatibility", compatibility) ||
+        !set_settings(root.get(), "mode", mode)) {
+        return Error::internal("could not serialize the subject settings");
+    }
+    return dump(root.get());
+}
+
+Result<std::pair<SubjectSettings, SubjectSettings>> decode_settings(std::string_view json) {
+    auto root = parse_object(json);
+    if (!root) return std::move(root).error();
+    std::pair<SubjectSettings, SubjectSettings> out;
+    if (!get_settings(root->get(), "compatibility", out.first)) return bad("compatibility");
+    if (!get_settings(root->get(), "mode", out.second)) return bad("mode");
+    return out;
 }
 
 }  // namespace spoke::fsjson

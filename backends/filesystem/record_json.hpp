@@ -3,11 +3,14 @@
 // strict decoding. Timestamps are integers, milliseconds since the epoch; an optional one that is
 // unset is null.
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 #include "registry/api_token.hpp"
+#include "registry/confluent/subject_model.hpp"
 #include "registry/model.hpp"
 
 namespace spoke::fsjson {
@@ -25,5 +28,20 @@ Result<VersionRecord> decode_version(std::string_view json);
 Result<std::string> encode_token(const ApiToken& token);
 // Internal (naming the bad field) for anything that is not such an object.
 Result<ApiToken> decode_token(std::string_view json);
+
+// Confluent subjects (subject_files.hpp). A schema: {id, schema_type, text, references: [{name,
+// subject, version}], digest}.
+Result<std::string> encode_schema(const StoredSchema& schema);
+Result<StoredSchema> decode_schema(std::string_view json);
+// A subject's versions: {subject, versions: [{version, schema_id, schema_digest, deleted}]}.
+Result<std::string> encode_subject(const std::string& subject,
+                                   const std::vector<SubjectVersion>& versions);
+Result<std::vector<SubjectVersion>> decode_subject(std::string_view json);
+// The settings: {"compatibility": {subject: level}, "mode": {subject: mode}} (subject "": the
+// registry's).
+using SubjectSettings = std::map<std::string, std::string>;
+Result<std::string> encode_settings(const SubjectSettings& compatibility,
+                                    const SubjectSettings& mode);
+Result<std::pair<SubjectSettings, SubjectSettings>> decode_settings(std::string_view json);
 
 }  // namespace spoke::fsjson

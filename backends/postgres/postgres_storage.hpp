@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backends/postgres/pg_pool.hpp"
+#include "backends/postgres/postgres_subject_store.hpp"
 #include "backends/postgres/registry_sql.hpp"
 #include "backends/s3/s3_object_store.hpp"
 #include "backends/storage.hpp"
@@ -51,6 +52,8 @@ class PostgresStorage final : public Storage {
     void revoke_token(std::string id, Completion<ApiToken> done) override;
     void record_token_use(std::vector<TokenUse> uses, Completion<Unit> done) override;
     void check_health(Completion<std::vector<StorageCheck>> done) override;
+    // The Confluent dialect's tables (subject_sql.hpp), through this loop's pool.
+    SubjectStore& subjects() override { return subjects_; }
     // Version snapshots go there after a database and S3 read, and come from there before one.
     void use_shared_cache(SharedCache* cache) override { shared_cache_ = cache; }
     // The write fence (shared by every loop), and this loop's replicas against it.
@@ -94,6 +97,7 @@ class PostgresStorage final : public Storage {
     PostgresShared& shared_;
     PgPool pool_;
     S3ObjectStore objects_;
+    PostgresSubjectStore subjects_{loop_, pool_};
     SharedCache* shared_cache_ = nullptr;  // L2 of immutable snapshots; may be null
     Lifetime lifetime_;  // last: ends before pool_ and objects_ complete their calls as closed
 };

@@ -14,6 +14,7 @@ const std::vector<Migration>& embedded_migrations() {
         {1, "0001_initial", embedded_sql::k0001_initial},
         {2, "0002_api_tokens", embedded_sql::k0002_api_tokens},
         {3, "0003_read_paths", embedded_sql::k0003_read_paths},
+        {4, "0004_confluent_subjects", embedded_sql::k0004_confluent_subjects},
     };
     return all;
 }
@@ -34,6 +35,7 @@ Result<std::vector<std::string>> split_sql_script(std::string_view script) {
     std::string current;
     int line_no = 0;
     int statement_start = 0;
+    bool in_body = false;  // inside a $$-quoted function body, whose lines end with ';'
     while (!script.empty()) {
         const auto nl = script.find('\n');
         const std::string_view line = script.substr(0, nl);
@@ -43,7 +45,10 @@ Result<std::vector<std::string>> split_sql_script(std::string_view script) {
         if (t.empty() || t.substr(0, 2) == "--") continue;
         if (current.empty()) statement_start = line_no;
         current.append(line).push_back('\n');
-        if (t.back() == ';') {
+        for (auto at = t.find("$$"); at != std::string_view::npos; at = t.find("$$", at + 2)) {
+            in_body = !in_body;
+        }
+        if (!in_body && t.back() == ';') {
             statements.push_back(std::move(current));
             current.clear();
         }

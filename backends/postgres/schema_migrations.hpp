@@ -27,9 +27,9 @@ const std::vector<Migration>& embedded_migrations();
 inline constexpr int64_t kMigrationLockKey = 0x73706f6b65;
 
 // Splits a migration script into statements. A statement ends at a line whose last non-blank
-// character is ';'; lines starting with "--" are dropped; so a ';' may not end a line inside a
-// statement (no dollar-quoted bodies). Text after the last ';' is an error, so a forgotten
-// terminator cannot silently drop a statement.
+// character is ';', outside a function body quoted with "$$"; lines starting with "--" are
+// dropped; so a ';' may not end a line inside a statement except in such a body. Text after the
+// last ';' is an error, so a forgotten terminator cannot silently drop a statement.
 Result<std::vector<std::string>> split_sql_script(std::string_view script);
 
 // Runs on one connected, Idle PgConnection (its loop's thread). run() takes

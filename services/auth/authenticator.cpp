@@ -6,25 +6,52 @@
 #include "backends/storage.hpp"
 #include "common/clock.hpp"
 #include "services/auth/auth_shared.hpp"
+#include "services/auth/base64url.hpp"
 #include "services/auth/token_secret.hpp"
 
 namespace spoke {
 
 namespace {
 
-// "Bearer <credential>" (scheme case-insensitive, RFC 9110); nullopt when the header is not that.
-std::optional<std::string_view> bearer_credential(std::string_view header) {
-    constexpr std::string_view kScheme = "bearer";
-    if (header.size() <= kScheme.size() + 1) return std::nullopt;
-    for (size_t i = 0; i < kScheme.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
+// The header's scheme if it is `scheme` (case-insensitive, RFC 9110), followed by one space:
+// the rest, trimmed; nullopt otherwise.
+std::optional<std::string_view> after_scheme(std::string_view header, std::string_view scheme) {
+    if (header.size() <= scheme.size() + 1) return std::nullopt;
+    for (size_t i = 0; i < scheme.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return std::nullopt;
     }
-    if (header[kScheme.size()] != ' ') return std::nullopt;
-    std::string_view credential = header.substr(kScheme.size() + 1);
-    while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
-    while (!credential.empty() && credential.back() == ' ') credential.remove_suffix(1);
-    if (credential.empty() || credential.find(' ') != std::string_view::npos) return std::nullopt;
-    return credential;
+    if (header[scheme.size()] != ' ') return std::nullopt;
+    std::string_view rest = header.substr(scheme.size() + 1);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+    if (rest.empty() || rest.find(' ') != std::string_view::npos) return std::nullopt;
+    return rest;
+}
+
+// The credential of "Bearer <credential>", or of "Basic base64(user:credential)" (the user is
+// ignored): Confluent's clients authenticate to a schema registry with Basic only. A Basic
+// credential is decoded into `decoded`, which the answer then points into. nullopt when the
+// header is neither.
+std::optional<std::string_view> credential_of(std::string_view header, std::string& decoded) {
+    if (auto bearer = after_scheme(header, "bearer")) return bearer;
+    auto basic = after_scheme(header, "basic");
+    if (!basic) return std::nullopt;
+    std::string url_safe(*basic);
+    while (!url_safe.empty() && url_safe.back() == '=') url_safe.pop_back();
+    for (char& c : url_safe) {
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
+        else if (c == '-' || c == '_')
+            return std::nullopt;  // not standard base64
+    }
+    auto bytes = base64url_decode(url_safe);
+    if (!bytes) return std::nullopt;
+    const size_t colon = bytes->find(':');
+    if (colon == std::string::npos || colon + 1 == bytes->size()) return std::nullopt;
+    decoded = bytes->substr(colon + 1);
+    return std::string_view(decoded);
 }
 
 bool looks_like_jwt(std::string_view credential) {
@@ -46,10 +73,12 @@ Error Authenticator::refuse(AuthOutcome why, std::string message) {
 void Authenticator::authenticate(std::optional<std::string_view> authorization,
                                  Callback<void(Result<Principal>)> done) {
     if (!authorization) return done(Principal{});
-    auto credential = bearer_credential(*authorization);
+    std::string decoded;
+    auto credential = credential_of(*authorization, decoded);
     if (!credential) {
-        return done(
-            refuse(AuthOutcome::Malformed, "the Authorization header is not \"Bearer <token>\""));
+        return done(refuse(AuthOutcome::Malformed,
+                           "the Authorization header is not \"Bearer <token>\" (or Basic with "
+                           "a token as the password)"));
     }
     if (looks_like_jwt(*credential)) return done(verify_jwt(*credential));
     if (!looks_like_token_secret(*credential)) {

@@ -51,6 +51,34 @@ EXPECTED_ROUTES = {
     "GET /auth/tokens": ("admin", "all"),
     "DELETE /auth/tokens/{id}": ("admin", "all"),
     "POST /validate": ("read", "none"),
+    # Confluent's dialect (docs/confluent.md): a subject is the module for prefix checks.
+    "GET /schemas/types": ("read", "none"),
+    "GET /schemas/ids/{id}": ("read", "none"),
+    "GET /schemas/ids/{id}/schema": ("read", "none"),
+    "GET /schemas/ids/{id}/versions": ("read", "none"),
+    "GET /schemas/ids/{id}/subjects": ("read", "none"),
+    "GET /subjects": ("read", "none"),
+    "POST /subjects/{name}": ("read", "path"),
+    "DELETE /subjects/{name}": ("write", "path"),
+    "GET /subjects/{name}/versions": ("read", "path"),
+    "POST /subjects/{name}/versions": ("write", "path"),
+    "GET /subjects/{name}/versions/{version}": ("read", "path"),
+    "DELETE /subjects/{name}/versions/{version}": ("write", "path"),
+    "GET /subjects/{name}/versions/{version}/schema": ("read", "path"),
+    "GET /subjects/{name}/versions/{version}/referencedby": ("read", "path"),
+    "POST /compatibility/subjects/{name}/versions/{version}": ("read", "path"),
+    "POST /compatibility/subjects/{name}/versions": ("read", "path"),
+    "GET /config": ("read", "none"),
+    "PUT /config": ("admin", "all"),
+    "DELETE /config": ("admin", "all"),
+    "GET /config/{name}": ("read", "path"),
+    "PUT /config/{name}": ("admin", "path"),
+    "DELETE /config/{name}": ("admin", "path"),
+    "GET /mode": ("read", "none"),
+    "PUT /mode": ("admin", "all"),
+    "GET /mode/{name}": ("read", "path"),
+    "PUT /mode/{name}": ("admin", "path"),
+    "DELETE /mode/{name}": ("admin", "path"),
     # Test hooks (test builds only).
     "GET /_test/slow": ("read", "none"),
     "POST /_test/stall": ("read", "none"),
@@ -237,6 +265,11 @@ class MatrixServer:
             Credential("revoked token", f"Bearer {revoked['token']}", inv, secret=revoked["token"], reason="revoked"),
             Credential("read token", f"Bearer {tokens['read']}", "valid", "read", secret=tokens["read"]),
             Credential("write token", f"Bearer {tokens['write']}", "valid", "write", secret=tokens["write"]),
+            # Confluent's clients send Basic; the password is the token, the user is ignored.
+            Credential("Basic write token", basic("token", tokens["write"]), "valid", "write",
+                       secret=tokens["write"]),
+            Credential("Basic unknown token", basic("u", unknown), inv, secret=unknown, reason="not a known token"),
+            Credential("Basic no password", basic("u", ""), inv, reason="Bearer <token>"),
             Credential("write lim- (outside)", f"Bearer {limited}", "valid", "write", [LIMITED_PREFIX],
                        secret=limited),
             Credential("write lim- (inside)", f"Bearer {limited}", "valid", "write", [LIMITED_PREFIX],
@@ -257,6 +290,10 @@ class MatrixServer:
     def close(self):
         self.session.close()
         self.admin.close()
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def leaks(secret, text):
@@ -345,6 +382,15 @@ def test_route_table_matches_the_classification(matrix_servers):
 
 
 # ---- the matrix ----------------------------------------------------------------------------------
+CONFLUENT_TYPE = "application/vnd.schemaregistry.v1+json"
+CONFLUENT_ROOTS = ("/schemas", "/subjects", "/config", "/mode", "/compatibility")
+
+
+def is_confluent_route(route):
+    path = route.split(" ", 1)[1]
+    return any(path == root or path.startswith(root + "/") for root in CONFLUENT_ROOTS)
+
+
 def check_cell(r, route, cred, want, why):
     """Problems with one response (empty when it is what the gate should answer)."""
     scope = EXPECTED_ROUTES[route][0]
@@ -362,14 +408,25 @@ def check_cell(r, route, cred, want, why):
         body = r.json()
     except ValueError:
         return [f"error body is not JSON: {r.text[:160]!r}"]
-    if not r.headers.get("Content-Type", "").startswith("application/json"):
-        problems.append(f"Content-Type {r.headers.get('Content-Type')!r}")
-    if not isinstance(body, dict) or not isinstance(body.get("error"), str) or not body["error"] \
-            or not set(body) <= {"error", "code", "details"}:
-        return problems + [f"error body shape: {body!r}"]
-    code = "UNAUTHORIZED" if want == 401 else "FORBIDDEN"
-    if body.get("code") != code:
-        problems.append(f"code {body.get('code')!r}, expected {code}")
+    if is_confluent_route(route):
+        # Kafka clients parse only the dialect's shape, so the gate answers in it there.
+        if r.headers.get("Content-Type") != CONFLUENT_TYPE:
+            problems.append(f"Content-Type {r.headers.get('Content-Type')!r}")
+        if not isinstance(body, dict) or set(body) != {"error_code", "message"} \
+                or not isinstance(body["message"], str) or not body["message"]:
+            return problems + [f"error body shape: {body!r}"]
+        if body["error_code"] != want:
+            problems.append(f"error_code {body['error_code']!r}, expected {want}")
+        body = {"error": body["message"]}
+    else:
+        if not r.headers.get("Content-Type", "").startswith("application/json"):
+            problems.append(f"Content-Type {r.headers.get('Content-Type')!r}")
+        if not isinstance(body, dict) or not isinstance(body.get("error"), str) or not body["error"] \
+                or not set(body) <= {"error", "code", "details"}:
+            return problems + [f"error body shape: {body!r}"]
+        code = "UNAUTHORIZED" if want == 401 else "FORBIDDEN"
+        if body.get("code") != code:
+            problems.append(f"code {body.get('code')!r}, expected {code}")
     if not r.headers.get("X-Request-Id"):
         problems.append("no X-Request-Id")
     if leaks(cred.secret, r.text):

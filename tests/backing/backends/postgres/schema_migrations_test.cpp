@@ -99,6 +99,20 @@ TEST(MigrationScriptSplit, SplitsAtLineEndSemicolonsAndDropsCommentLines) {
     EXPECT_EQ((*r)[1], "CREATE INDEX i ON a (x);   \n");
 }
 
+TEST(MigrationScriptSplit, AFunctionBodyIsOneStatement) {
+    auto r = split_sql_script(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "    PERFORM 1;\n"
+        "    RETURN 2;\n"
+        "END $$;\n"
+        "CREATE TABLE a (x int);\n");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->size(), 2u);
+    EXPECT_EQ((*r)[0].substr(0, 15), "CREATE FUNCTION");
+    EXPECT_EQ((*r)[1], "CREATE TABLE a (x int);\n");
+}
+
 TEST(MigrationScriptSplit, UnterminatedStatementIsAnError) {
     auto r = split_sql_script("CREATE TABLE a (x int);\n\nCREATE TABLE b (x int)\n-- end\n");
     ASSERT_FALSE(r.ok());
@@ -124,10 +138,12 @@ TEST_F(MigrationTest, EmptyDatabaseGetsAllTablesAndTheLatestVersion) {
     EXPECT_EQ(*r, latest_version());
     EXPECT_EQ(scalar("SELECT string_agg(version::text || ':' || (applied_at IS NOT NULL)::text, "
                      "',' ORDER BY version) FROM schema_migrations"),
-              "1:true,2:true,3:true");
+              "1:true,2:true,3:true,4:true");
     EXPECT_EQ(scalar("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                      "information_schema.tables WHERE table_schema = 'public'"),
-              "api_tokens,modules,schema_migrations,version_dependencies,version_files,versions");
+              "api_tokens,confluent_schema_refs,confluent_schemas,confluent_settings,"
+              "confluent_subject_versions,modules,schema_migrations,version_dependencies,"
+              "version_files,versions");
     EXPECT_EQ(scalar("SELECT count(*) FROM pg_indexes WHERE indexname = "
                      "'version_dependencies_depends_on'"),
               "1");

@@ -6,8 +6,8 @@
 
 #include "backends/filesystem/durable_files.hpp"
 #include "backends/filesystem/record_json.hpp"
-#include "registry/digest.hpp"
 #include "reactor/log.hpp"
+#include "registry/digest.hpp"
 
 namespace spoke {
 namespace {

@@ -7,25 +7,20 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "backends/postgres/postgres_backend.hpp"
 #include "reactor/worker_pool.hpp"
+#include "tests/support/pg_fresh_database.hpp"
 #include "tests/support/pg_test_support.hpp"
-#include "tests/support/s3_test_support.hpp"
 
 namespace spoke {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::connected;
-using testing::run_query;
+using testing::FreshDatabase;
 using testing::run_until;
-using testing::url_with_db;
-
-constexpr PgTimeouts kTimeouts{3000, 5000};
 
 SubjectRegistration registration(const std::string& subject, const std::string& text,
                                  int64_t expected_latest, std::vector<SchemaReference> refs = {}) {
@@ -38,29 +33,14 @@ SubjectRegistration registration(const std::string& subject, const std::string& 
     return reg;
 }
 
-class PostgresSubjectsTest : public ::testing::Test {
+class PostgresSubjectsTest : public FreshDatabase {
   protected:
     void SetUp() override {
-        for (const char* name : {"PG_PRIMARY_URL", "PG_STANDBY_URL"}) {
-            if (testing::env_or_empty(name).empty())
-                GTEST_FAIL() << name << " is not set: run inside tests/backing/run.sh";
-        }
-        std::random_device rd;
-        db_ = "spoke_subj_" + std::to_string(rd()) + std::to_string(rd());
-        admin_ = connected(loop_, url_with_db(testing::env_or_empty("PG_PRIMARY_URL"), "postgres"),
-                           kTimeouts);
-        auto created = run_query(loop_, *admin_, "CREATE DATABASE " + db_);
-        ASSERT_TRUE(created.ok()) << created.error().message;
+        FreshDatabase::SetUp();
+        if (HasFatalFailure()) return;
         for (int i = 0; i < 2; ++i) {
-            PostgresBackendOptions options;
-            options.pool.primary_conninfo =
-                url_with_db(testing::env_or_empty("PG_PRIMARY_URL"), db_);
-            options.pool.replica_conninfos = {
-                url_with_db(testing::env_or_empty("PG_STANDBY_URL"), db_)};
-            options.pool.timeouts = {2000, 3000};
-            testing::s3_config_from_env(options.s3);
+            PostgresBackendOptions options = backend_options();
             if (HasFatalFailure()) return;
-            options.startup_timeout = 10s;
             auto opened = open_postgres_backend(std::move(options));
             ASSERT_TRUE(opened.ok()) << opened.error().message;
             backends_.push_back(std::move(*opened));
@@ -74,11 +54,7 @@ class PostgresSubjectsTest : public ::testing::Test {
         run_until(
             loop_, [] { return false; }, 10ms);
         backends_.clear();
-        if (admin_ && admin_->state() == PgConnection::State::Idle) {
-            auto dropped =
-                run_query(loop_, *admin_, "DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-            EXPECT_TRUE(dropped.ok()) << dropped.error().message;
-        }
+        FreshDatabase::TearDown();
     }
 
     SubjectStore& store(size_t instance = 0) { return storages_[instance]->subjects(); }
@@ -96,9 +72,6 @@ class PostgresSubjectsTest : public ::testing::Test {
             [&](auto done) { store(instance).register_schema(std::move(r), std::move(done)); });
     }
 
-    EventLoop loop_{0};
-    std::string db_;
-    std::unique_ptr<PgConnection> admin_;
     WorkerPool workers_{1};
     std::vector<std::unique_ptr<StorageBackend>> backends_;
     std::vector<std::unique_ptr<Storage>> storages_;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -17,8 +16,8 @@
 #include "reactor/worker_pool.hpp"
 #include "registry/digest.hpp"
 #include "tests/support/api_token_support.hpp"
+#include "tests/support/pg_fresh_database.hpp"
 #include "tests/support/pg_test_support.hpp"
-#include "tests/support/s3_test_support.hpp"
 
 namespace spoke {
 namespace {
@@ -27,16 +26,11 @@ using testing::expect_same;
 
 using namespace std::chrono_literals;
 using testing::connected;
+using testing::FreshDatabase;
 using testing::run_query;
 using testing::run_until;
-using testing::url_with_db;
 
 constexpr PgTimeouts kTimeouts{3000, 5000};
-
-std::string fresh_db_name(const char* prefix) {
-    std::random_device rd;
-    return prefix + std::to_string(rd()) + std::to_string(rd());
-}
 
 ApiToken token_for(const std::string& secret, const std::string& id, TimestampMs created) {
     ApiToken t;
@@ -48,48 +42,13 @@ ApiToken token_for(const std::string& secret, const std::string& id, TimestampMs
     return t;
 }
 
-// A database of one test's own on the primary (dropped at the end) and an admin connection.
-class FreshDatabase : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        for (const char* name : {"PG_PRIMARY_URL", "PG_STANDBY_URL"}) {
-            if (testing::env_or_empty(name).empty())
-                GTEST_FAIL() << name << " is not set: run inside tests/backing/run.sh";
-        }
-        db_ = fresh_db_name("spoke_tok_");
-        admin_ = connected(loop_, url_with_db(testing::env_or_empty("PG_PRIMARY_URL"), "postgres"),
-                           kTimeouts);
-        auto created = run_query(loop_, *admin_, "CREATE DATABASE " + db_);
-        ASSERT_TRUE(created.ok()) << created.error().message;
-    }
-    void TearDown() override {
-        if (admin_ && admin_->state() == PgConnection::State::Idle) {
-            auto dropped =
-                run_query(loop_, *admin_, "DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-            EXPECT_TRUE(dropped.ok()) << dropped.error().message;
-        }
-    }
-    std::string db_url(const char* env) const {
-        return url_with_db(testing::env_or_empty(env), db_);
-    }
-
-    EventLoop loop_{0};
-    std::string db_;
-    std::unique_ptr<PgConnection> admin_;
-};
-
 class PostgresTokensTest : public FreshDatabase {
   protected:
     void SetUp() override {
         FreshDatabase::SetUp();
         if (HasFatalFailure()) return;
-        PostgresBackendOptions options;
-        options.pool.primary_conninfo = db_url("PG_PRIMARY_URL");
-        options.pool.replica_conninfos = {db_url("PG_STANDBY_URL")};
-        options.pool.timeouts = {2000, 3000};
-        testing::s3_config_from_env(options.s3);
+        PostgresBackendOptions options = backend_options();
         if (HasFatalFailure()) return;
-        options.startup_timeout = 10s;
         auto opened = open_postgres_backend(std::move(options));
         ASSERT_TRUE(opened.ok()) << opened.error().message;
         backend_ = std::move(*opened);

@@ -5,7 +5,7 @@ module API, on one server, one request at a time over one keep-alive connection 
 Each round registers VERSIONS successive versions of one new subject (POST
 /subjects/{s}/versions, the default BACKWARD level, so every version after the first is compiled
 and checked against the one before) and pushes VERSIONS successive versions of one new module
-(POST /modules/{m}/versions, BACKWARD too) with the same file text. The two alternate request by
+(POST /modules/{m}/versions, at the modules' default level, BACKWARD too) with the same file text. The two alternate request by
 request, so drift in background load hits both alike. Prints one JSON line per round and a
 summary line: medians of the per-request milliseconds and their ratio.
 
@@ -57,7 +57,6 @@ def main():
         name = "bench%s%d" % (args.tag, n)
         subject = urllib.parse.quote("%s/event.proto" % name, safe="")
         modules.call("POST", "/modules", {"name": name}, 201)
-        modules.call("PUT", "/modules/%s/config" % name, {"compatibility": "BACKWARD"}, 200)
         registered, pushed = [], []
         for v in range(1, args.versions + 1):
             text = schema("%s.v1" % name, v)

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "handlers/error_response.hpp"
 #include "services/confluent/confluent_errors.hpp"
 
 namespace spoke {
@@ -113,32 +114,27 @@ JsonPtr subject_schema_to_json(const SubjectSchema& found, const std::string& te
 int confluent_error_code(const Error& error) {
     if (error.dialect_code != 0) return error.dialect_code;
     switch (error.code) {
-        case ErrorCode::BadRequest:
-            return 400;
-        case ErrorCode::NotFound:
-            return 404;
-        case ErrorCode::Incompatible:
-            return 409;
         case ErrorCode::InvalidProto:
         case ErrorCode::UnknownDependency:
         case ErrorCode::UnresolvedImport:
             return 42201;
         case ErrorCode::PayloadTooLarge:
             return 42209;
-        case ErrorCode::Unauthorized:
-            return 401;
-        case ErrorCode::Forbidden:
-            return 403;
-        case ErrorCode::RateLimited:
-            return 429;
         case ErrorCode::Unavailable:
             return 50002;
-        case ErrorCode::ModuleExists:
+        case ErrorCode::ModuleExists:  // no module is written through the dialect
         case ErrorCode::VersionExists:
         case ErrorCode::Internal:
+            return 50001;
+        case ErrorCode::BadRequest:
+        case ErrorCode::NotFound:
+        case ErrorCode::Incompatible:
+        case ErrorCode::Unauthorized:
+        case ErrorCode::Forbidden:
+        case ErrorCode::RateLimited:
             break;
     }
-    return 50001;
+    return http_status_of(error.code);  // 400, 404, 409, 401, 403, 429: Confluent's too
 }
 
 std::string confluent_error_body(int error_code, std::string_view message) {

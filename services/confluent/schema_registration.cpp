@@ -325,8 +325,9 @@ void SchemaRegistration::lookup(LookupQuery query, Completion<SubjectSchema> don
     if (!query.normalize) return find_by_content(std::move(query), std::move(done));
     std::string root = schema_root_path(query.subject);
     LifetimeGuard wanted = query.wanted;
+    StoredSchema schema = submitted(query.schema);  // before the capture below moves `query`
     compiler_.compile(
-        root, submitted(query.schema), wanted,
+        root, std::move(schema), wanted,
         [this, root, wanted, query = std::move(query),
          done = std::move(done)](Result<CompiledSetPtr> set) mutable {
             if (!set) return done(std::move(set).error());

@@ -26,17 +26,8 @@ die() {
   exit 1
 }
 
-main=$CLIENT_PREFIX/node_modules/$CLIENT_PACKAGE/dist/index.js
-if [ ! -f "$main" ]; then
-  command -v npm >/dev/null || die "no npm (apt-get install nodejs npm)"
-  mkdir -p "$CLIENT_PREFIX"
-  (
-    flock -w "$LOCK_TIMEOUT" 9 || die "timed out waiting for the npm install lock"
-    [ -f "$main" ] && exit 0
-    log "installing $CLIENT_PACKAGE@$CLIENT_VERSION into $CLIENT_PREFIX"
-    timeout 300 npm install --prefix "$CLIENT_PREFIX" --cache "$REPO_ROOT/.cache/npm/cache" \
-      --no-audit --no-fund --loglevel=error "$CLIENT_PACKAGE@$CLIENT_VERSION" >&2
-  ) 9>"$CLIENT_PREFIX.lock" || die "npm install $CLIENT_PACKAGE@$CLIENT_VERSION failed"
-  [ -f "$main" ] || die "npm install $CLIENT_PACKAGE@$CLIENT_VERSION left no $main"
-fi
+# shellcheck source=tests/harness/npm_install.sh
+. "$REPO_ROOT/tests/harness/npm_install.sh"
+npm_install_once "$CLIENT_PREFIX" "$CLIENT_PACKAGE" "$CLIENT_VERSION" \
+  "node_modules/$CLIENT_PACKAGE/dist/index.js" "$LOCK_TIMEOUT"
 printf '%s\n' "$CLIENT_PREFIX"

@@ -44,6 +44,8 @@ die() {
   log "ERROR: $*"
   exit 1
 }
+# shellcheck source=tests/harness/npm_install.sh
+. "$REPO_ROOT/tests/harness/npm_install.sh"
 
 # initdb and pg_basebackup refuse to run as root. setpriv execs in place (runuser/su fork and
 # do not forward signals), so `"${AS_PG[@]}" postgres ... &` leaves $! = the postmaster's PID.
@@ -147,18 +149,8 @@ start_standby() {
 }
 
 install_s3rver() {
-  local cli=$S3RVER_PREFIX/node_modules/@20minutes/s3rver/lib/cli.js
-  [ -f "$cli" ] && return 0
-  command -v npm >/dev/null || die "no npm (apt-get install nodejs)"
-  mkdir -p "$S3RVER_PREFIX"
-  # The lock keeps concurrent runs from installing into the same prefix at once.
-  (
-    flock -w "$TIMEOUT" 9 || die "timed out waiting for the npm install lock"
-    [ -f "$cli" ] && exit 0
-    log "installing @20minutes/s3rver@$S3RVER_VERSION into $S3RVER_PREFIX"
-    timeout 300 npm install --prefix "$S3RVER_PREFIX" --cache "$REPO_ROOT/.cache/npm/cache" \
-      --no-audit --no-fund --loglevel=error "@20minutes/s3rver@$S3RVER_VERSION" >&2
-  ) 9>"$S3RVER_PREFIX.lock" || die "npm install @20minutes/s3rver@$S3RVER_VERSION failed"
+  npm_install_once "$S3RVER_PREFIX" @20minutes/s3rver "$S3RVER_VERSION" \
+    node_modules/@20minutes/s3rver/lib/cli.js "$TIMEOUT"
 }
 
 start_s3() {

@@ -309,6 +309,38 @@ def test_served_text_is_byte_identical_to_the_registered_text(api, anon):
     assert [m.name for m in fd.message_type] == ["Zeta", "Alpha", "Mid"]
 
 
+def register_normalized(c, subject, schema):
+    return send(c, "POST", sp(subject) + "/versions", {"schemaType": "PROTOBUF", "schema": schema},
+                params={"normalize": "true"})
+
+
+def test_normalize_gives_layouts_of_one_schema_one_id_and_keeps_message_order(api, anon):
+    u = uid()
+    s, plain = f"norm-{u}", f"plain-{u}"
+    tidy = (f'syntax = "proto3";\npackage n{u};\n\n'
+            "message Zeta {\n  string z = 1;\n}\n\nmessage Alpha {\n  int32 a = 1;\n  Zeta zeta = 2;\n}\n")
+    messy = (f'syntax="proto3";  package n{u};\n// a comment is layout here\n'
+             "message Zeta{string z=1;}\n/* block */ message Alpha {int32 a = 1; Zeta zeta=2;}")
+    sid = ok(register_normalized(api, s, messy))["id"]
+    stored = ok(anon.get(f"/schemas/ids/{sid}"))["schema"]
+    # The canonical text: no comments, and the declaration order the wire format's indexes use.
+    assert stored != messy and "comment" not in stored, stored
+    assert stored.index("message Zeta") < stored.index("message Alpha"), stored
+    assert ok(register_normalized(api, s, tidy))["id"] == sid
+    assert versions(api, s) == [1]
+    # A lookup matches another layout only when asked to normalize.
+    found = ok(send(api, "POST", sp(s), {"schemaType": "PROTOBUF", "schema": tidy},
+                    params={"normalize": "true"}))
+    assert (found["id"], found["version"]) == (sid, 1), found
+    cerr(lookup(api, s, tidy), 404, 40403)
+    # Without normalize, the two layouts are two schemas with two ids.
+    ids = {register_ok(api, plain, tidy), register_ok(api, plain, messy)}
+    assert len(ids) == 2 and sid not in ids, ids
+    # Normalizing an invalid schema is still 42201, and writes nothing.
+    cerr(register_normalized(api, s, "message {"), 422, 42201)
+    assert versions(api, s) == [1]
+
+
 def test_serialized_format_is_the_root_file_descriptor(api, anon):
     u = uid()
     pkg = f"ser{u}"

@@ -391,19 +391,24 @@ void SchemaRegistration::match_text(LookupQuery query, std::vector<SubjectVersio
 
 void SchemaRegistration::serialized(std::string subject, StoredSchema schema, LifetimeGuard wanted,
                                     Completion<std::string> done) const {
-    if (subject.empty()) {
-        const int64_t id = schema.id;
-        return subjects_.usages(
-            id, true,
-            [this, schema = std::move(schema), wanted = std::move(wanted),
-             done = std::move(done)](Result<std::vector<SubjectVersion>> usages) mutable {
-                if (!usages) return done(std::move(usages).error());
-                std::string subject = usages->front().subject;
-                serialized(std::move(subject), std::move(schema), std::move(wanted),
-                           std::move(done));
-            });
+    if (!subject.empty()) {
+        return serialize_under(schema_root_path(subject), std::move(schema), std::move(wanted),
+                               std::move(done));
     }
-    std::string root = schema_root_path(subject);
+    const int64_t id = schema.id;
+    subjects_.usages(
+        id, true,
+        [this, schema = std::move(schema), wanted = std::move(wanted),
+         done = std::move(done)](Result<std::vector<SubjectVersion>> usages) mutable {
+            if (!usages) return done(std::move(usages).error());
+            // No subject holds it any more (deleted meanwhile): the path a subject-less schema has.
+            std::string root = schema_root_path(usages->empty() ? "" : usages->front().subject);
+            serialize_under(std::move(root), std::move(schema), std::move(wanted), std::move(done));
+        });
+}
+
+void SchemaRegistration::serialize_under(std::string root, StoredSchema schema,
+                                         LifetimeGuard wanted, Completion<std::string> done) const {
     std::string path = root;
     compiler_.compile(
         std::move(root), std::move(schema), std::move(wanted),

@@ -70,7 +70,7 @@ class SchemaRegistration {
     void lookup(LookupQuery query, Completion<SubjectSchema> done) const;
     void check(CompatQuery query, Completion<CompatAnswer> done) const;
     // Schema `schema` as the base64 of its root FileDescriptorProto, compiled under the root
-    // path of `subject`.
+    // path of `subject` (empty: of the first subject holding it).
     void serialized(std::string subject, StoredSchema schema, LifetimeGuard wanted,
                     Completion<std::string> done) const;
 
@@ -78,6 +78,8 @@ class SchemaRegistration {
     struct Registration;
     struct Comparison;
     void attempt(std::unique_ptr<Registration> job) const;
+    void serialize_under(std::string root, StoredSchema schema, LifetimeGuard wanted,
+                         Completion<std::string> done) const;
     void store(std::unique_ptr<Registration> job, int64_t expected_latest) const;
     // `newer` against `older` (newest first) at `level`, compiling each older schema.
     void compare(std::unique_ptr<Comparison> job) const;

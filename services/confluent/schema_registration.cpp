@@ -8,6 +8,7 @@
 #include "registry/confluent/schema_files.hpp"
 #include "registry/confluent/subject_names.hpp"
 #include "registry/confluent/subject_versions.hpp"
+#include "services/answer_later.hpp"
 #include "services/compat_check.hpp"
 #include "services/confluent/confluent_errors.hpp"
 #include "services/work_admissions.hpp"
@@ -21,12 +22,6 @@ namespace {
 constexpr int kRegisterTries = 10;
 // What a registration that checked nothing expects of the subject's latest version: anything.
 constexpr int64_t kExpectNothing = -1;
-
-template <class T>
-void answer_later(EventLoop& loop, Completion<T> done, Error error) {
-    loop.defer(
-        [done = std::move(done), error = std::move(error)]() mutable { done(std::move(error)); });
-}
 
 // What is wrong with a request's subject or schema before any storage call, if anything.
 std::optional<Error> input_problem(std::string_view subject, const SchemaInput& schema) {

@@ -6,6 +6,7 @@
 #include "reactor/event_loop.hpp"
 #include "registry/confluent/subject_names.hpp"
 #include "registry/confluent/subject_versions.hpp"
+#include "services/answer_later.hpp"
 #include "services/confluent/confluent_errors.hpp"
 
 namespace spoke {
@@ -18,13 +19,6 @@ std::string default_of(SubjectSetting which) {
 Error no_own_setting(SubjectSetting which, std::string_view subject) {
     return which == SubjectSetting::Compatibility ? confluent_errors::no_subject_level(subject)
                                                   : confluent_errors::no_subject_mode(subject);
-}
-
-template <class T>
-void answer_later(EventLoop& loop, Completion<T> done, Result<T> result) {
-    loop.defer([done = std::move(done), result = std::move(result)]() mutable {
-        done(std::move(result));
-    });
 }
 
 std::optional<Error> subject_problem(std::string_view subject) {
